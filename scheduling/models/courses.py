@@ -1,0 +1,175 @@
+"""Treatment courses, cell batches and the results recorded along the way."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from scheduling.models.clinics import Clinic
+from scheduling.models.patients import Patient
+
+
+class CellSource(models.TextChoices):
+    BONE_MARROW = "bone-marrow", "Bone marrow (BM-MSC)"
+    ADIPOSE = "adipose", "Adipose tissue (AD-MSC)"
+    MENSTRUAL_BLOOD = "menstrual-blood", "Menstrual blood (MenSC)"
+    UMBILICAL_CORD = "umbilical-cord", "Umbilical cord donor lot (UC-MSC)"
+
+
+class Route(models.TextChoices):
+    INTRAUTERINE = "intrauterine", "Intrauterine (through the cervix)"
+    INTRAUTERINE_ARTERY = "intrauterine-artery", "Intrauterine artery"
+
+
+class CourseStatus(models.TextChoices):
+    PLANNING = "planning", "Planning"
+    ACTIVE = "active", "Active"
+    RESPONDED = "responded", "Responded"
+    NON_RESPONDER = "non-responder", "Non-responder"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Course(models.Model):
+    """One patient's course of therapy; every date in it is planned by scheduling.timeline."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="courses")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    source = models.CharField(max_length=20, choices=CellSource.choices)
+    route = models.CharField(max_length=20, choices=Route.choices, default=Route.INTRAUTERINE)
+    planned_infusions = models.PositiveSmallIntegerField(
+        default=1, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    not_before = models.DateField(help_text="Earliest day for the first visit of the course.")
+    status = models.CharField(
+        max_length=20, choices=CourseStatus.choices, default=CourseStatus.PLANNING
+    )
+
+    # Protocol overrides: empty means "the clinic's parameter".
+    preferred_infusion_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(6), MaxValueValidator(16)]
+    )
+    thickness_threshold_mm = models.DecimalField(
+        max_digits=3,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("3.0")), MaxValueValidator(Decimal("12.0"))],
+    )
+    max_infusions = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(3)]
+    )
+    transfer_wait_cycles = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(6)]
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(planned_infusions__gte=1, planned_infusions__lte=3),
+                name="course_planned_infusions_1_to_3",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} course for {self.patient}"
+
+
+class BatchStatus(models.TextChoices):
+    EXPANDING = "expanding", "Expanding"
+    RELEASED = "released", "Released (QC passed)"
+    FAILED = "failed", "Failed QC"
+    EXHAUSTED = "exhausted", "All doses used"
+
+
+class CellBatch(models.Model):
+    """Cells expanded in the lab for one course, or a donor lot allocated to it."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="batches")
+    course = models.ForeignKey(
+        Course, on_delete=models.PROTECT, related_name="batches", null=True, blank=True
+    )
+    lot_number = models.CharField(max_length=40)
+    source = models.CharField(max_length=20, choices=CellSource.choices)
+    expansion_started_on = models.DateField()
+    expected_ready_from = models.DateField()
+    expected_ready_by = models.DateField()
+    status = models.CharField(
+        max_length=20, choices=BatchStatus.choices, default=BatchStatus.EXPANDING
+    )
+    progress_note = models.CharField(max_length=200, blank=True)
+    qc_released_on = models.DateField(null=True, blank=True)
+    qc_identity = models.BooleanField(default=False)
+    qc_purity = models.BooleanField(default=False)
+    qc_viability = models.BooleanField(default=False)
+    qc_sterility = models.BooleanField(default=False)
+    doses = models.PositiveSmallIntegerField(default=0)
+    doses_used = models.PositiveSmallIntegerField(default=0)
+    expires_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["expected_ready_by"]
+        verbose_name_plural = "cell batches"
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "lot_number"], name="batch_lot_unique"),
+            models.CheckConstraint(
+                condition=models.Q(doses_used__lte=models.F("doses")),
+                name="batch_doses_used_lte_doses",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expected_ready_from__lte=models.F("expected_ready_by")),
+                name="batch_ready_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="released") | models.Q(qc_released_on__isnull=False),
+                name="batch_released_has_release_date",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Lot {self.lot_number}"
+
+    @property
+    def doses_left(self) -> int:
+        return self.doses - self.doses_used
+
+
+class ThicknessMeasurement(models.Model):
+    """Endometrial thickness from an ultrasound, recorded by a physician."""
+
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="measurements")
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="measurements",
+    )
+    measured_on = models.DateField()
+    thickness_mm = models.DecimalField(max_digits=3, decimal_places=1)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["measured_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(thickness_mm__gt=0, thickness_mm__lte=30),
+                name="thickness_between_0_and_30_mm",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.thickness_mm} mm on {self.measured_on}"
