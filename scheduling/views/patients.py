@@ -1,12 +1,11 @@
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 
+from scheduling import policy
 from scheduling.models import Patient
-from scheduling.views.access import clinic_member_required
 
 
-@clinic_member_required
 def patient_detail(request, pk: int):
-    patient = get_object_or_404(Patient, pk=pk, clinic=request.clinic)
+    patient = policy.get_for(request, Patient.objects.all(), policy.Action.VIEW_PATIENTS, pk=pk)
     return render(
         request,
         "scheduling/patient_detail.html",

@@ -3,12 +3,12 @@ from itertools import groupby
 from django.shortcuts import render
 from django.utils import timezone
 
+from scheduling import policy
 from scheduling.selectors.appointments import appointments_on_day
-from scheduling.views.access import clinic_member_required
 
 
-@clinic_member_required
 def today(request):
+    policy.require(request, policy.Action.VIEW_PATIENTS)
     day = timezone.localdate()
     appointments = list(appointments_on_day(clinic=request.clinic, day=day))
     by_room = [
