@@ -3,6 +3,7 @@ from scheduling.models.appointments import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
+    VISIT_MINUTES,
 )
 from scheduling.models.clinics import Clinic, ClosedDate, Membership, Role, Room, User
 from scheduling.models.courses import (
@@ -50,4 +51,5 @@ __all__ = [
     "Route",
     "ThicknessMeasurement",
     "User",
+    "VISIT_MINUTES",
 ]

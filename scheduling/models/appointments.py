@@ -93,3 +93,14 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+
+# How long each kind of visit holds a room and a clinician.
+VISIT_MINUTES = {
+    AppointmentKind.CONSULT: 30,
+    AppointmentKind.HARVEST: 60,
+    AppointmentKind.INFUSION: 45,
+    AppointmentKind.ULTRASOUND: 20,
+    AppointmentKind.EMBRYO_TRANSFER: 30,
+    AppointmentKind.FOLLOW_UP: 30,
+}

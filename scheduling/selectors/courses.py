@@ -1,0 +1,98 @@
+"""Reads that turn a course's rows into the timeline engine's input."""
+
+import datetime as dt
+
+from scheduling import timeline
+from scheduling.models import (
+    AppointmentKind,
+    AppointmentStatus,
+    BatchStatus,
+    CellBatch,
+    CellSource,
+    Clinic,
+    Course,
+)
+
+
+def clinic_protocol(clinic: Clinic, course: Course | None = None) -> timeline.Protocol:
+    """The clinic's protocol parameters with the course's overrides applied."""
+
+    def pick(name: str):
+        override = getattr(course, name, None) if course is not None else None
+        return getattr(clinic, name) if override is None else override
+
+    return timeline.Protocol(
+        preferred_infusion_day=pick("preferred_infusion_day"),
+        expansion_min_days=clinic.expansion_min_days,
+        expansion_max_days=clinic.expansion_max_days,
+        thickness_threshold_mm=float(pick("thickness_threshold_mm")),
+        max_infusions=pick("max_infusions"),
+        transfer_wait_cycles=pick("transfer_wait_cycles"),
+        follow_up_months=clinic.follow_up_month_numbers,
+    )
+
+
+def clinic_closed_dates(clinic: Clinic) -> frozenset[dt.date]:
+    return frozenset(clinic.closed_dates.values_list("date", flat=True))
+
+
+def current_batch(course: Course) -> CellBatch | None:
+    return course.batches.exclude(status=BatchStatus.FAILED).order_by("-created_at").first()
+
+
+def course_facts(course: Course) -> timeline.Facts:
+    """What has happened in the course so far, as dates in the clinic's time zone."""
+    zone = course.clinic.zone
+    done = {
+        kind: sorted(appointment.starts_at.astimezone(zone).date() for appointment in group)
+        for kind, group in _done_by_kind(course).items()
+    }
+    batch = current_batch(course)
+    harvested_on = done.get(AppointmentKind.HARVEST, [None])[0]
+    if batch is not None and harvested_on is None:
+        # A UC donor lot has no harvest: its expansion start stands in for it (engine rule).
+        harvested_on = batch.expansion_started_on
+    released = batch is not None and batch.status in (BatchStatus.RELEASED, BatchStatus.EXHAUSTED)
+    return timeline.Facts(
+        harvested_on=harvested_on,
+        released_on=batch.qc_released_on if released else None,
+        expires_on=batch.expires_on if batch is not None else None,
+        infusions_done=tuple(done.get(AppointmentKind.INFUSION, ())),
+        thickness_results=tuple(
+            (measurement.measured_on, float(measurement.thickness_mm))
+            for measurement in course.measurements.order_by("measured_on")
+        ),
+    )
+
+
+def _done_by_kind(course: Course) -> dict[str, list]:
+    groups: dict[str, list] = {}
+    for appointment in course.appointments.filter(status=AppointmentStatus.DONE):
+        groups.setdefault(appointment.kind, []).append(appointment)
+    return groups
+
+
+def course_input(
+    course: Course, *, period_starts: list[dt.date] | None = None
+) -> timeline.CourseInput:
+    patient = course.patient
+    clinic = course.clinic
+    if period_starts is None:
+        period_starts = list(patient.period_starts.values_list("date", flat=True))
+    return timeline.CourseInput(
+        source=timeline.Source(course.source),
+        route=timeline.Route(course.route),
+        planned_infusions=course.planned_infusions,
+        not_before=course.not_before,
+        period_starts=tuple(period_starts),
+        stated_cycle_length=patient.stated_cycle_length,
+        luteal_length=patient.luteal_length,
+        open_weekdays=clinic.open_weekday_numbers,
+        closed_dates=clinic_closed_dates(clinic),
+        protocol=clinic_protocol(clinic, course),
+        facts=course_facts(course) if course.pk else timeline.Facts(),
+    )
+
+
+def is_umbilical_cord(course: Course) -> bool:
+    return course.source == CellSource.UMBILICAL_CORD
