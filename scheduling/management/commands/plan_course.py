@@ -1,0 +1,162 @@
+"""``manage.py plan_course``: plan one course from the command line, without the database.
+
+A thin shell around ``scheduling.timeline``. Exit status: 0 planned; 1 no valid plan (the
+reason on stderr); 2 invalid input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from datetime import date
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from scheduling import timeline
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _date(text: str) -> date:
+    try:
+        if len(text) == 10 and text[4] == "-" and text[7] == "-":
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
+
+
+def _thickness(text: str) -> tuple[date, float]:
+    day, _, mm = text.partition(":")
+    try:
+        value = float(mm)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD:MM (a date and millimetres)")
+    return _date(day), value
+
+
+def _open_days(text: str) -> frozenset[int]:
+    days = set()
+    for name in filter(None, (part.strip().lower() for part in text.split(","))):
+        if name not in WEEKDAYS and name not in FULL_WEEKDAYS:
+            raise argparse.ArgumentTypeError(f"unknown weekday {name!r} (use mon,tue,...,sun)")
+        days.add(WEEKDAYS.index(name[:3]))
+    if not days:
+        raise argparse.ArgumentTypeError("the clinic must be open on at least one day")
+    return frozenset(days)
+
+
+def _no_usage(file: Any = None) -> None:
+    """Bad input is one line on stderr, not argparse's usage block and then the error."""
+
+
+class Command(BaseCommand):
+    help = "Plan a stem-cell endometrial repair course from cycle dates and known facts."
+    requires_system_checks: list[str] = []  # pure computation: no checks, no database
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.print_usage = _no_usage  # type: ignore[method-assign]
+        return parser
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--source", required=True, choices=[s.value for s in timeline.Source])
+        parser.add_argument("--route", required=True, choices=[r.value for r in timeline.Route])
+        parser.add_argument(
+            "--period-start", dest="period_starts", type=_date, action="append", required=True
+        )
+        parser.add_argument("--cycle-length", type=int, default=28)
+        parser.add_argument("--luteal-length", type=int, default=14)
+        parser.add_argument("--infusions", type=int, default=1)
+        parser.add_argument("--not-before", type=_date, help="earliest visit (default: today)")
+        parser.add_argument("--open-days", type=_open_days, default=frozenset(range(5)))
+        parser.add_argument("--closed", type=_date, action="append", default=[])
+        parser.add_argument("--harvested", type=_date)
+        parser.add_argument("--released", type=_date)
+        parser.add_argument("--expires", type=_date, help="the cell batch's expiry")
+        parser.add_argument("--infused", type=_date, action="append", default=[])
+        parser.add_argument("--thickness", type=_thickness, action="append", default=[])
+        parser.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        course = timeline.CourseInput(
+            source=timeline.Source(options["source"]),
+            route=timeline.Route(options["route"]),
+            planned_infusions=options["infusions"],
+            # The engine never reads the clock; "today" is decided here, once.
+            not_before=options["not_before"] or date.today(),  # noqa: DTZ011
+            period_starts=tuple(options["period_starts"]),
+            stated_cycle_length=options["cycle_length"],
+            luteal_length=options["luteal_length"],
+            open_weekdays=options["open_days"],
+            closed_dates=frozenset(options["closed"]),
+            facts=timeline.Facts(
+                harvested_on=options["harvested"],
+                released_on=options["released"],
+                expires_on=options["expires"],
+                infusions_done=tuple(options["infused"]),
+                thickness_results=tuple(options["thickness"]),
+            ),
+        )
+        try:
+            result = timeline.plan(course)
+        except timeline.InvalidCourse as error:
+            raise CommandError(str(error), returncode=2) from None
+        except timeline.PlanRefused as error:
+            raise CommandError(str(error), returncode=1) from None
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(timeline.plan_to_dict(result), indent=2))
+        else:
+            self.stdout.write(render_text(result))
+
+
+def _when(step: timeline.Step) -> str:
+    if step.kind == timeline.StepKind.TRANSFER_WINDOW:
+        suggested = ", ".join(str(day) for day in step.suggested) or "none"
+        return f"{step.window_start} to {step.window_end} (suggested {suggested})"
+    if step.kind == timeline.StepKind.EXPANSION:
+        ready = f"released {step.released_on}" if step.released_on else f"ready {step.ready_by}"
+        start = f"from {step.date}, " if step.date else ""
+        expiry = f", expires {step.expires_on}" if step.expires_on else ""
+        return f"{start}{ready}{expiry}"
+    return str(step.date)
+
+
+def _name(step: timeline.Step) -> str:
+    if step.months is not None:
+        return f"follow-up {step.months} months"
+    return f"{step.kind} {step.number}" if step.number is not None else str(step.kind)
+
+
+def render_text(result: timeline.Plan) -> str:
+    """The plan as an aligned table, then its warnings."""
+    cycle = result.cycle
+    pattern = "irregular" if cycle.irregular else "regular"
+    lines = [
+        f"Cycle {cycle.length} days ({pattern}), ovulation on cycle day {cycle.ovulation_day}, "
+        f"luteal phase {cycle.luteal} days; outcome: {result.outcome}",
+        "",
+    ]
+    rows = [("STEP", "DATE / WINDOW", "CYCLE DAY", "PHASE", "TENTATIVE", "DONE")]
+    for step in result.steps:
+        rows.append(
+            (
+                _name(step),
+                _when(step),
+                "" if step.cycle_day is None else str(step.cycle_day),
+                "" if step.phase is None else str(step.phase),
+                f"yes ±{step.uncertainty_days} days" if step.tentative else "no",
+                "yes" if step.done else "no",
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    for row in rows:
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if result.warnings:
+        lines += ["", "Warnings:", *(f"- {warning}" for warning in result.warnings)]
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,190 @@
+"""``manage.py plan_course`` as a user runs it: a subprocess, its stdout, stderr and exit status.
+
+The 28-day example is worked by hand in test_timeline_examples (test_full_28_day_course_...):
+CD1s 2024-12-09 and 2025-01-06 (a Monday), clinic open Monday to Friday.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = ["--period-start", "2025-01-06", "--period-start", "2024-12-09"]
+COURSE = ["--source", "bone-marrow", "--route", "intrauterine", *BASE, "--not-before", "2025-01-06"]
+DATED = {"harvest", "infusion", "ultrasound", "follow-up"}
+
+
+def run(*args: str, database_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "manage.py", "plan_course", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def run_json(*args: str) -> dict:
+    result = run(*args, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_json_contract_keys_and_types():
+    data = run_json(*COURSE, "--infusions", "2")
+    assert type(data["cycle_length"]) is int and data["cycle_length"] == 28
+    assert type(data["ovulation_day"]) is int and data["ovulation_day"] == 14
+    assert data["irregular"] is False
+    assert isinstance(data["warnings"], list)
+    kinds = [step["kind"] for step in data["steps"]]
+    assert set(kinds) <= DATED | {"expansion", "embryo-transfer-window"}
+    assert kinds.count("infusion") == kinds.count("ultrasound") == 2
+    assert kinds.count("follow-up") == 3 and kinds.count("embryo-transfer-window") == 1
+    for step in data["steps"]:
+        assert step["done"] is False
+        if step["kind"] in DATED:
+            date.fromisoformat(step["date"])
+            date.fromisoformat(step["cycle_start"])
+            assert type(step["cycle_day"]) is int and 1 <= step["cycle_day"] <= 28
+            assert step["phase"] in ("menstrual", "proliferative", "late-proliferative", "luteal")
+            assert isinstance(step["tentative"], bool)
+            assert type(step["uncertainty_days"]) is int
+        if step["kind"] in ("infusion", "ultrasound"):
+            assert type(step["number"]) is int
+        if step["kind"] == "follow-up":
+            assert step["months"] in (3, 6, 12)
+        if step["kind"] == "expansion":
+            for key in ("start", "ready_from", "ready_by"):
+                date.fromisoformat(step[key])
+        if step["kind"] == "embryo-transfer-window":
+            assert date.fromisoformat(step["start"]) < date.fromisoformat(step["end"])
+            assert all(date.fromisoformat(day) for day in step["suggested"])
+    order = [step.get("date") or step["start"] for step in data["steps"]]
+    assert order == sorted(order)
+
+
+def test_json_dates_of_the_worked_example():
+    steps = {
+        step["kind"] + str(step.get("number", "")): step for step in run_json(*COURSE)["steps"]
+    }
+    assert steps["harvest"]["date"] == "2025-01-06"
+    assert steps["expansion"]["ready_by"] == "2025-01-27"
+    assert (steps["infusion1"]["date"], steps["infusion1"]["cycle_day"]) == ("2025-02-12", 10)
+    assert steps["infusion1"]["tentative"] is True and steps["infusion1"]["uncertainty_days"] == 2
+    assert steps["ultrasound1"]["date"] == "2025-03-14"
+    window = steps["embryo-transfer-window"]
+    assert (window["start"], window["end"]) == ("2025-04-28", "2025-06-22")
+    assert window["suggested"] == ["2025-05-16", "2025-06-13"]
+
+
+def test_done_facts_appear_with_real_dates_and_drive_the_decision():
+    data = run_json(
+        *COURSE,
+        "--harvested",
+        "2025-01-07",
+        "--infused",
+        "2025-02-13",
+        "--thickness",
+        "2025-03-13:5.5",
+        "--not-before",
+        "2025-03-14",
+    )
+    done = {(s["kind"], s.get("date", s.get("start"))) for s in data["steps"] if s["done"]}
+    assert done == {
+        ("harvest", "2025-01-07"),
+        ("expansion", "2025-01-07"),
+        ("infusion", "2025-02-13"),
+        ("ultrasound", "2025-03-13"),
+    }
+    second = [s for s in data["steps"] if s["kind"] == "infusion" and s["number"] == 2]
+    assert second and second[0]["date"] == "2025-04-09"  # cycle from 03-31, CD10
+    assert any("5.5 mm" in warning for warning in data["warnings"])
+
+
+def test_text_format_is_a_table_of_the_steps():
+    result = run(*COURSE, "--source", "menstrual-blood", "--period-start", "2024-11-11")
+    assert result.returncode == 0, result.stderr
+    for expected in ("harvest", "2025-01-07", "infusion 1", "ultrasound 1", "follow-up 12 months"):
+        assert expected in result.stdout
+    assert "embryo-transfer-window" in result.stdout and "suggested" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.startswith("STEP"))
+    infusion = next(line for line in result.stdout.splitlines() if line.startswith("infusion 1"))
+    assert infusion.index("2025-") == header.index("DATE")  # aligned columns
+
+
+def test_text_format_lists_warnings():
+    irregular = ["--period-start", "2024-11-15", "--period-start", "2024-10-11"]
+    result = run(*COURSE, *irregular)  # intervals 35, 24, 28: spread 11 > 7
+    assert result.returncode == 0, result.stderr
+    assert "Warnings:" in result.stdout and "irregular" in result.stdout
+
+
+def test_default_not_before_is_today():
+    data = run_json("--source", "adipose", "--route", "intrauterine", *BASE)
+    harvest = next(step for step in data["steps"] if step["kind"] == "harvest")
+    assert date.fromisoformat(harvest["date"]) >= date.today()
+
+
+def test_command_never_touches_the_database():
+    unreachable = "postgres://nobody:secret@127.0.0.1:9/none"
+    result = run(*COURSE, "--format", "json", database_url=unreachable)
+    assert result.returncode == 0, result.stderr
+
+
+def test_no_valid_plan_exits_1_with_the_reason():
+    short = ["--period-start", "2025-01-06", "--cycle-length", "21"]
+    result = run("--source", "adipose", "--route", "intrauterine-artery", *short)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "ovulation" in result.stderr
+    expired = run(*COURSE, "--released", "2025-02-01", "--expires", "2025-02-02")
+    assert expired.returncode == 1 and "expires" in expired.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--period-start", "2025-02-30"], "2025-02-30"),
+        (["--period-start", "06/01/2025"], "06/01/2025"),
+        (["--cycle-length", "14", "--source", "adipose"], "cycle length"),
+        (["--luteal-length", "20"], "luteal"),
+        (["--open-days", ""], "open"),
+        (["--open-days", "mon,funday"], "funday"),
+        (["--source", "placenta"], "placenta"),
+        (["--route", "oral"], "oral"),
+        (["--infusions", "4"], "infusions"),
+        (["--infusions", "0"], "infusions"),
+        (["--thickness", "2025-03-01"], "2025-03-01"),
+        (["--thickness", "2025-03-01:-1"], "thickness"),
+        (["--cycle-length", "many"], "many"),
+    ],
+)
+def test_invalid_input_exits_2_with_one_line(args, needle):
+    only_one_start = [
+        "--source",
+        "bone-marrow",
+        "--route",
+        "intrauterine",
+        "--period-start",
+        "2025-01-06",
+    ]
+    result = run(*only_one_start, *args)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and needle in result.stderr
+
+
+def test_missing_required_arguments_exit_2():
+    result = run("--source", "adipose", "--route", "intrauterine")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "--period-start" in result.stderr
