@@ -1,11 +1,12 @@
 """The demo clinic: patients at every stage of a course, all dates relative to today.
 
-Each patient's history is simulated through the same services a coordinator uses: her course
-starts some weeks or months ago, and every step whose planned day has passed is recorded as
-done (harvest, lab release, infusion, ultrasound result, follow-up). What is left is her plan
-from today on; the visits of the coming two weeks are booked into rooms.
+Each patient's history is played forward by the timeline engine: her course starts some weeks
+or months ago, and every step whose planned day has passed is recorded as done (harvest, lab
+release, infusion, ultrasound result, follow-up). What is left is her plan from today on; the
+visits of the coming two weeks are booked into rooms.
 """
 
+import dataclasses
 import datetime as dt
 import random
 from decimal import Decimal
@@ -19,6 +20,8 @@ from scheduling.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
+    BatchStatus,
+    CellBatch,
     CellSource,
     Clinic,
     ClosedDate,
@@ -31,9 +34,10 @@ from scheduling.models import (
     Role,
     Room,
     Route,
+    ThicknessMeasurement,
     User,
 )
-from scheduling.services import recording
+from scheduling.selectors import courses as selectors
 from scheduling.services.planning import course_replan
 
 DEMO_SLUG = "demo"
@@ -146,58 +150,112 @@ def _periods(patient: Patient, start: dt.date, today: dt.date, rng: random.Rando
 
 
 def _simulate(course: Course, today: dt.date, rng: random.Random) -> None:
-    """Record as done every step whose day has passed, as the clinic would have."""
-    responds_after = rng.choice([1, 1, 2, 3])
+    """Play the course forward from its start with the engine, as the clinic would have:
+    every step whose day has passed becomes a recorded fact. Then re-plan from today."""
+    responds_after = rng.choice([1, 1, 2, 3, 4])  # 4: never within three infusions
+    course_input = selectors.course_input(course, today=course.not_before)
+    facts = timeline.Facts()
+    followed_up: list[timeline.Step] = []
     for _ in range(24):
         try:
-            plan = course_replan(course=course, notify=False).plan
+            plan = timeline.plan(dataclasses.replace(course_input, facts=facts))
         except (timeline.PlanRefused, timeline.InvalidCourse):
-            return
-        step = next((s for s in plan.steps if not s.done and _is_due(s)), None)
+            break
+        step = next(
+            (s for s in plan.steps if not s.done and s.kind in FACT_KINDS and s not in followed_up),
+            None,
+        )
         if step is None or _day_of(step) >= today:
-            return
-        _record(course, step, responds_after)
+            break
+        if step.kind == timeline.StepKind.FOLLOW_UP:
+            followed_up.append(step)
+        else:
+            facts = _fact(facts, step, responds_after)
+    _write_history(course, facts, followed_up)
+    course_replan(course=course, notify=False)
 
 
-def _is_due(step: timeline.Step) -> bool:
-    return step.kind not in (timeline.StepKind.TRANSFER_WINDOW,)
+FACT_KINDS = (
+    timeline.StepKind.HARVEST,
+    timeline.StepKind.EXPANSION,
+    timeline.StepKind.INFUSION,
+    timeline.StepKind.ULTRASOUND,
+    timeline.StepKind.FOLLOW_UP,
+)
 
 
 def _day_of(step: timeline.Step) -> dt.date:
     if step.kind == timeline.StepKind.EXPANSION:
-        return step.released_on or step.ready_from or step.date
+        return step.ready_from
     return step.date
 
 
-def _record(course: Course, step: timeline.Step, responds_after: int) -> None:
-    kind = step.kind
-    if kind == timeline.StepKind.HARVEST:
-        recording.harvest_record_done(course=course, on=step.date, notify=False)
-    elif kind == timeline.StepKind.EXPANSION:
-        batch = course.batches.order_by("-created_at").first()
-        if batch is None:  # an umbilical-cord donor lot, allocated at the start
-            batch = recording.harvest_record_done(course=course, on=step.date, notify=False)
-        recording.batch_release(
-            batch=batch,
+def _fact(facts: timeline.Facts, step: timeline.Step, responds_after: int) -> timeline.Facts:
+    replace = dataclasses.replace
+    if step.kind == timeline.StepKind.HARVEST:
+        return replace(facts, harvested_on=step.date)
+    if step.kind == timeline.StepKind.EXPANSION:
+        return replace(
+            facts,
+            harvested_on=facts.harvested_on or step.date,
             released_on=step.ready_from,
-            doses=3,
             expires_on=step.ready_from + dt.timedelta(days=180),
-            identity=True,
-            purity=True,
-            viability=True,
-            sterility=True,
-            notify=False,
         )
-    elif kind == timeline.StepKind.ULTRASOUND:
-        mm = "7.6" if step.number >= responds_after else "5.9"
-        recording.thickness_record(
-            course=course, measured_on=step.date, thickness_mm=Decimal(mm), notify=False
+    if step.kind == timeline.StepKind.INFUSION:
+        return replace(facts, infusions_done=(*facts.infusions_done, step.date))
+    mm = 7.6 if step.number >= responds_after else 5.9
+    return replace(facts, thickness_results=(*facts.thickness_results, (step.date, mm)))
+
+
+def _write_history(course: Course, facts: timeline.Facts, followed_up: list[timeline.Step]) -> None:
+    clinic = course.clinic
+    if facts.harvested_on is None:
+        return
+    if course.source != CellSource.UMBILICAL_CORD:
+        _done(course, "harvest", AppointmentKind.HARVEST, facts.harvested_on)
+    start = facts.harvested_on
+    CellBatch.objects.create(
+        clinic=clinic,
+        course=course,
+        lot_number=f"DEMO-{course.pk:04d}",
+        source=course.source,
+        expansion_started_on=start,
+        expected_ready_from=start + dt.timedelta(days=clinic.expansion_min_days),
+        expected_ready_by=start + dt.timedelta(days=clinic.expansion_max_days),
+        status=BatchStatus.RELEASED if facts.released_on else BatchStatus.EXPANDING,
+        progress_note="" if facts.released_on else "Passage 2, growing as expected",
+        qc_released_on=facts.released_on,
+        qc_identity=bool(facts.released_on),
+        qc_purity=bool(facts.released_on),
+        qc_viability=bool(facts.released_on),
+        qc_sterility=bool(facts.released_on),
+        doses=3,
+        doses_used=len(facts.infusions_done),
+        expires_on=facts.expires_on,
+    )
+    for number, day in enumerate(facts.infusions_done, 1):
+        _done(course, f"infusion-{number}", AppointmentKind.INFUSION, day)
+    for number, (day, mm) in enumerate(facts.thickness_results, 1):
+        ultrasound = _done(course, f"ultrasound-{number}", AppointmentKind.ULTRASOUND, day)
+        ThicknessMeasurement.objects.create(
+            course=course, appointment=ultrasound, measured_on=day, thickness_mm=Decimal(str(mm))
         )
-    else:
-        appointment = course.appointments.get(
-            step_key=step.key, status__in=[AppointmentStatus.TENTATIVE]
-        )
-        recording.appointment_mark_done(appointment=appointment, on=step.date, notify=False)
+    for step in followed_up:
+        _done(course, step.key, AppointmentKind.FOLLOW_UP, step.date)
+
+
+def _done(course: Course, key: str, kind: str, day: dt.date) -> Appointment:
+    starts_at = dt.datetime.combine(day, dt.time(10, 0), tzinfo=course.clinic.zone)
+    return Appointment.objects.create(
+        clinic=course.clinic,
+        patient=course.patient,
+        course=course,
+        step_key=key,
+        kind=kind,
+        status=AppointmentStatus.DONE,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=VISIT_MINUTES[kind]),
+    )
 
 
 def _book_upcoming(clinic, today, rooms, physician, consult_patients) -> None:

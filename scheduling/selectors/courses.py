@@ -2,13 +2,14 @@
 
 import datetime as dt
 
+from django.utils import timezone
+
 from scheduling import timeline
 from scheduling.models import (
     AppointmentKind,
     AppointmentStatus,
     BatchStatus,
     CellBatch,
-    CellSource,
     Clinic,
     Course,
 )
@@ -73,17 +74,19 @@ def _done_by_kind(course: Course) -> dict[str, list]:
 
 
 def course_input(
-    course: Course, *, period_starts: list[dt.date] | None = None
+    course: Course, *, period_starts: list[dt.date] | None = None, today: dt.date | None = None
 ) -> timeline.CourseInput:
+    """The engine's input. Visits still to come are planned from today on, never in the past."""
     patient = course.patient
     clinic = course.clinic
+    today = today or timezone.localdate(timezone=clinic.zone)
     if period_starts is None:
         period_starts = list(patient.period_starts.values_list("date", flat=True))
     return timeline.CourseInput(
         source=timeline.Source(course.source),
         route=timeline.Route(course.route),
         planned_infusions=course.planned_infusions,
-        not_before=course.not_before,
+        not_before=max(course.not_before, today),
         period_starts=tuple(period_starts),
         stated_cycle_length=patient.stated_cycle_length,
         luteal_length=patient.luteal_length,
@@ -92,7 +95,3 @@ def course_input(
         protocol=clinic_protocol(clinic, course),
         facts=course_facts(course) if course.pk else timeline.Facts(),
     )
-
-
-def is_umbilical_cord(course: Course) -> bool:
-    return course.source == CellSource.UMBILICAL_CORD
