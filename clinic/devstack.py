@@ -14,6 +14,7 @@ from pathlib import Path
 from clinic.embedded_redis import EmbeddedRedis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 PYTHON = sys.executable
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo logins, printed on purpose
 
@@ -44,10 +45,10 @@ def stop_all(children: dict[str, subprocess.Popen]) -> None:
 
 def main() -> int:
     env = dict(os.environ)
-    (BASE_DIR / "var").mkdir(exist_ok=True)
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
     embedded = None
     if not env.get("REDIS_URL"):
-        embedded = EmbeddedRedis(workdir=BASE_DIR / "var").start()
+        embedded = EmbeddedRedis(workdir=VAR_DIR).start()
         env["REDIS_URL"] = embedded.url
         print(f"REDIS_URL not set: started an embedded Redis at {embedded.url}", flush=True)
 
@@ -82,7 +83,7 @@ def main() -> int:
         children["beat"] = start(
             "beat",
             [str(bin_dir / "celery"), "-A", "clinic", "beat", "--loglevel", "INFO",
-             "--schedule", str(BASE_DIR / "var" / "celerybeat-schedule")],
+             "--schedule", str(VAR_DIR / "celerybeat-schedule")],
             env,
         )  # fmt: skip
         print(
