@@ -38,7 +38,7 @@ from functools import lru_cache, partial
 
 from dateutil.relativedelta import relativedelta
 
-from scheduling.timeline_cycles import (
+from scheduling.timeline.cycles import (
     FIRST_PROLIFERATIVE_DAY,
     MAX_SEARCH_CYCLES,
     CycleCalendar,
@@ -53,10 +53,10 @@ from scheduling.timeline_cycles import (
     phase_of_day,
     proliferative_window,
 )
-from scheduling.timeline_cycles import (
+from scheduling.timeline.cycles import (
     DayInfo as DayInfo,
 )
-from scheduling.timeline_cycles import (
+from scheduling.timeline.cycles import (
     describe_day as describe_day,
 )
 
