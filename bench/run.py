@@ -11,7 +11,7 @@ def main() -> int:
     failures = 0
     for script in sorted(HERE.glob("bench_*.py")):
         print(f"\n=== {script.name} ===", flush=True)
-        result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)  # noqa: S603
+        result = subprocess.run([sys.executable, str(script)], cwd=HERE.parent)
         failures += result.returncode != 0
     return 1 if failures else 0
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
+from csp.constants import NONCE
 
 from clinic.env import ConfigurationError, env_bool, env_int, env_list, env_str
 
@@ -53,6 +54,10 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "scheduling",
 ]
 
@@ -63,11 +68,19 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "scheduling.security.SessionTimeoutMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "scheduling.middleware.ClinicMiddleware",
+    "scheduling.security.TwoFactorMiddleware",
+    "scheduling.audit.AuditActorMiddleware",
+    "scheduling.security.NoStoreMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the locked-out page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"
@@ -113,6 +126,40 @@ AUTH_USER_MODEL = "scheduling.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "today"
 LOGOUT_REDIRECT_URL = "login"
+# https://django-axes.readthedocs.io/en/latest/4_configuration.html
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# https://docs.djangoproject.com/en/5.2/topics/auth/passwords/#using-argon2-with-django
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+# Five wrong passwords for one username from one address lock that pair out for 30 minutes.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 30, minimum=1) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# Counted from the lockout: more tries while locked do not extend it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_VERBOSE = False
+# Sign-out after this long without a request, and this long after sign-in in any case
+# (scheduling.security.SessionTimeoutMiddleware).
+SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60, minimum=60)
+SESSION_ABSOLUTE_TIMEOUT_SECONDS = env_int(
+    "SESSION_ABSOLUTE_TIMEOUT_SECONDS", 12 * 3600, minimum=60
+)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# https://django-otp-official.readthedocs.io/en/stable/overview.html#settings
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Endoplan")
+# Requests larger than this are refused with 400 before any view sees them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -176,6 +223,11 @@ CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "endoplan")
 CELERY_BEAT_SCHEDULE = {
     "purge-email-log": {"task": "scheduling.tasks.purge_email_log", "schedule": 24 * 3600},
+    # The reminder outbox (DESIGN.md §4): a plain interval, never ETA tasks.
+    "dispatch-reminders": {
+        "task": "scheduling.tasks.dispatch_reminders",
+        "schedule": float(env_int("REMINDER_DISPATCH_INTERVAL_SECONDS", 60, minimum=1)),
+    },
 }
 
 # https://docs.djangoproject.com/en/5.2/topics/email/
@@ -197,6 +249,19 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Endoplan <no-reply@localhost
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Logged patient emails are deleted after this many days.
 EMAIL_LOG_RETENTION_DAYS = env_int("EMAIL_LOG_RETENTION_DAYS", 400, minimum=1)
+# Reminder outbox: a claimed row returns to the queue when its lease runs out (longer than a
+# send task's hard time limit, so a running task never loses its row); a temporary SMTP error
+# waits RETRY_BACKOFF * 2**(attempts-1) seconds, capped at an hour; a row still unsent this long
+# after it was due (or once the visit has begun) is "missed" and shown to coordinators.
+REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 600, minimum=1)
+REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60, minimum=1)
+REMINDER_MISSED_AFTER_HOURS = env_int("REMINDER_MISSED_AFTER_HOURS", 12, minimum=1)
+# How many rows one dispatcher tick claims, and how many ids one send task gets.
+REMINDER_DISPATCH_LIMIT = env_int("REMINDER_DISPATCH_LIMIT", 5000, minimum=1)
+REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50, minimum=1)
+# Patients' local hour for reminders, and how many daily "has your period started?" emails.
+REMINDER_LOCAL_HOUR = env_int("REMINDER_LOCAL_HOUR", 9, minimum=7)
+CD1_REQUEST_MAX = env_int("CD1_REQUEST_MAX", 5, minimum=1)
 
 # HTTPS and cookies (https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/)
 SESSION_COOKIE_HTTPONLY = True
@@ -210,6 +275,26 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# https://django-csp.readthedocs.io/en/latest/configuration.html — no inline script at all;
+# the only inline style allowed is FullCalendar's, through the nonce on the empty
+# <style data-fullcalendar> in templates/base.html.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

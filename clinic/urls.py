@@ -5,6 +5,7 @@ from django.urls import include, path
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("scheduling.urls_account")),
     path("admin/", admin.site.urls),
     path("", include("scheduling.urls")),
 ]

@@ -83,7 +83,14 @@ class ThicknessMeasurementAdmin(admin.ModelAdmin):
 class ReminderAdmin(admin.ModelAdmin):
     list_display = ["appointment", "kind", "due_at", "status", "attempts"]
     list_filter = ["status", "kind"]
-    raw_id_fields = ["appointment"]
+    raw_id_fields = ["appointment", "patient"]
+
+
+@admin.register(models.RescheduleRequest)
+class RescheduleRequestAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "patient", "appointment", "resolved_at"]
+    list_filter = ["clinic"]
+    raw_id_fields = ["patient", "appointment", "resolved_by"]
 
 
 @admin.register(models.EmailMessage)
@@ -91,3 +98,22 @@ class EmailMessageAdmin(admin.ModelAdmin):
     list_display = ["created_at", "to", "subject", "status"]
     list_filter = ["status", "kind"]
     raw_id_fields = ["patient", "reminder"]
+
+
+@admin.register(models.AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is never edited, not even by a superuser."""
+
+    list_display = ["at", "clinic", "actor_label", "action", "object_type", "object_id"]
+    list_filter = ["clinic", "action", "object_type"]
+    search_fields = ["actor_label", "object_id"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

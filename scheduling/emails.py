@@ -10,6 +10,7 @@ from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -32,6 +33,7 @@ class OutgoingEmail:
     context: dict
     message_id: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    reminder_id: int | None = None
 
 
 def render_email(email: OutgoingEmail) -> tuple[str, str, str]:
@@ -48,7 +50,7 @@ def render_email(email: OutgoingEmail) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
-def build_message(email: OutgoingEmail) -> tuple[EmailMultiAlternatives, str, str]:
+def build_message(email: OutgoingEmail, connection=None) -> tuple[EmailMultiAlternatives, str, str]:
     subject, text, html = render_email(email)
     message_id = email.message_id or make_msgid(domain="endoplan.local")
     message = EmailMultiAlternatives(
@@ -58,6 +60,7 @@ def build_message(email: OutgoingEmail) -> tuple[EmailMultiAlternatives, str, st
         to=[email.patient.email],
         headers={"Message-ID": message_id},
         reply_to=[email.patient.clinic.email] if email.patient.clinic.email else None,
+        connection=connection,
     )
     message.attach_alternative(html, "text/html")
     for attachment in email.attachments:
@@ -65,32 +68,133 @@ def build_message(email: OutgoingEmail) -> tuple[EmailMultiAlternatives, str, st
     return message, subject, message_id
 
 
-def send_email(email: OutgoingEmail) -> EmailMessage:
-    """Send now and log it. SMTP errors propagate after the failure is logged."""
-    message, subject, message_id = build_message(email)
-    fields = {
-        "clinic": email.patient.clinic,
-        "patient": email.patient,
-        "kind": email.kind,
-        "to": email.patient.email,
-        "subject": subject,
-        "body_text": message.body,
-    }
+def send_email(email: OutgoingEmail, connection=None) -> EmailMessage:
+    """Send now (over `connection` when given) and log it.
+
+    SMTP errors propagate after the failure is logged.
+    """
+    message, subject, message_id = build_message(email, connection)
     try:
         message.send()
     except Exception as error:
         # One row per Message-ID: a retry of the same reminder updates it.
-        EmailMessage.objects.update_or_create(
-            message_id=message_id,
-            defaults={**fields, "status": EmailStatus.FAILED, "error": _describe(error)},
-        )
+        log_email(email, message, subject, message_id, error=error)
         logger.warning("email %s to patient %s failed: %s", message_id, email.patient.pk, error)
         raise
-    log, _ = EmailMessage.objects.update_or_create(
-        message_id=message_id, defaults={**fields, "status": EmailStatus.SENT, "error": ""}
+    log_email(email, message, subject, message_id)
+    return EmailMessage.objects.get(message_id=message_id)
+
+
+def log_email(
+    email: OutgoingEmail,
+    message: EmailMultiAlternatives,
+    subject: str,
+    message_id: str,
+    *,
+    error: Exception | None = None,
+) -> None:
+    """Record the email under its Message-ID (a retry of the same reminder updates the row).
+
+    One INSERT … ON CONFLICT statement (SQLite and PostgreSQL): it runs once per email sent.
+    """
+    values = {
+        "clinic_id": email.patient.clinic_id,
+        "patient_id": email.patient.pk,
+        "reminder_id": email.reminder_id,
+        "kind": email.kind,
+        "to": email.patient.email,
+        "subject": subject[:200],
+        "body_text": message.body,
+        "message_id": message_id,
+        "status": EmailStatus.FAILED if error else EmailStatus.SENT,
+        "error": describe_error(error) if error else "",
+        "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
+    }
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in values)
+    updates = ", ".join(
+        f"{quote(name)} = excluded.{quote(name)}"
+        for name in values
+        if name not in ("message_id", "created_at")
     )
-    return log
+    sql = (
+        f"INSERT INTO {quote(EmailMessage._meta.db_table)} ({columns}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(values))}) "
+        f"ON CONFLICT ({quote('message_id')}) DO UPDATE SET {updates}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(values.values()))
 
 
-def _describe(error: Exception) -> str:
+def describe_error(error: Exception) -> str:
     return f"{type(error).__name__}: {error}"[:2000]
+
+
+# Reminders and notices -------------------------------------------------------------------------
+
+
+def reminder_email(reminder) -> OutgoingEmail:
+    """The email for one outbox row; its Message-ID is fixed, so a resend is recognisable."""
+    from scheduling import ics, links
+
+    patient = reminder.patient or reminder.appointment.patient
+    context: dict = {"reminder": reminder}
+    attachments = []
+    if reminder.appointment_id is not None:
+        appointment = reminder.appointment
+        context.update(
+            appointment=appointment,
+            starts_at=appointment.starts_at,
+            confirm_url=links.appointment_url(links.Purpose.CONFIRM, appointment)
+            if appointment.status == "booked"
+            else "",
+            reschedule_url=links.appointment_url(links.Purpose.RESCHEDULE, appointment),
+            calendar_url=links.appointment_url(links.Purpose.CALENDAR, appointment),
+        )
+        attachments.append(
+            Attachment(
+                "appointment.ics",
+                ics.calendar_bytes([appointment], appointment.clinic.name),
+                "text/calendar",
+            )
+        )
+    else:
+        context.update(expected_on=reminder.expected_on, period_url=links.period_url(patient))
+    return OutgoingEmail(
+        patient=patient,
+        kind=f"reminder-{reminder.kind}",
+        context=context,
+        message_id=reminder.message_id,
+        attachments=attachments,
+        reminder_id=reminder.pk,
+    )
+
+
+@dataclass
+class DateChange:
+    """One line of the "your dates changed" email, in the patient's words."""
+
+    what: str
+    old: object
+    new: object
+
+
+def describe_step(key: str) -> str:
+    """A step key ("infusion-1", "transfer-window", …) without any therapy detail."""
+    if key == "transfer-window":
+        return "window"
+    return "visit"
+
+
+def plan_changes_email(patient: Patient, changes: list[dict]) -> OutgoingEmail:
+    import datetime as dt
+
+    lines = [
+        DateChange(
+            what=describe_step(change["key"]),
+            old=dt.date.fromisoformat(change["old"]),
+            new=dt.date.fromisoformat(change["new"]) if change["new"] else None,
+        )
+        for change in sorted(changes, key=lambda change: change["old"])
+    ]
+    return OutgoingEmail(patient=patient, kind="plan-changed", context={"changes": lines})

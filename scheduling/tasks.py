@@ -1,4 +1,9 @@
-"""Celery tasks: thin wrappers that take ids or plain numbers and call a service."""
+"""Celery tasks: thin wrappers that take ids or plain numbers and call a service.
+
+Reminders are never ETA or countdown tasks: beat runs `dispatch_reminders` on a plain interval,
+and the outbox rows decide what is due (DESIGN.md §4). `acks_late`, prefetch 1 and the hard
+time limit below the broker's visibility timeout are global settings (clinic/settings.py).
+"""
 
 from celery import shared_task
 from django.conf import settings
@@ -9,3 +14,26 @@ from scheduling.services.emails import email_log_purge
 @shared_task
 def purge_email_log() -> int:
     return email_log_purge(older_than_days=settings.EMAIL_LOG_RETENTION_DAYS)
+
+
+@shared_task
+def dispatch_reminders() -> int:
+    from scheduling.services.outbox import reminders_dispatch
+
+    return reminders_dispatch()
+
+
+@shared_task
+def send_reminders(reminder_ids: list[int], token: str) -> dict[str, int]:
+    from scheduling.services.outbox import reminders_send
+
+    return reminders_send(ids=reminder_ids, token=token)
+
+
+@shared_task
+def send_plan_changes(patient_id: int, changes: list[dict]) -> None:
+    from scheduling.emails import plan_changes_email, send_email
+    from scheduling.models import Patient
+
+    patient = Patient.objects.select_related("clinic").get(pk=patient_id)
+    send_email(plan_changes_email(patient, changes))

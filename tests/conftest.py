@@ -73,6 +73,31 @@ def patient_b(clinic_b):
     return factories.PatientFactory(clinic=clinic_b, first_name="Beth", last_name="Baker")
 
 
+@pytest.fixture
+def staff_client(client):
+    """`staff_client(user)`: the test client signed in as `user`, second factor included.
+
+    Signs in without the password form (like force_login) and, when the user has an
+    authenticator or their clinic requires one, marks the session as OTP-verified, so tests of
+    other areas pass the two-factor step. Tests of sign-in itself use the real forms.
+    """
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def sign_in(user):
+        client.force_login(user)
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+        if device is None and user.memberships.filter(clinic__require_two_factor=True).exists():
+            device = TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+        if device is not None:
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return client
+
+    return sign_in
+
+
 # Real services --------------------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ In CI (CI=true) a service that cannot be reached fails the test run; it never sk
 """
 
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -90,6 +91,11 @@ class CeleryWorker:
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the main process and its pool children (the worker has its own session)."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
             self.process.terminate()
@@ -100,6 +106,50 @@ class CeleryWorker:
                 self.process.wait()
         if hasattr(self, "log"):
             self.log.close()
+
+
+class CeleryBeat:
+    """`celery -A clinic beat` as a separate OS process, with its own schedule file."""
+
+    def __init__(self, *, redis_url: str, queue: str, **extra_env: str):
+        self.env = child_env(redis_url=redis_url, queue=queue, **extra_env)
+        self.process: subprocess.Popen | None = None
+        port = free_port()
+        self.log_path = BASE_DIR / "var" / f"beat-{queue}-{port}.log"
+        self.schedule_path = BASE_DIR / "var" / f"beat-{queue}-{port}.schedule"
+
+    def start(self, timeout: float = 30) -> "CeleryBeat":
+        self.log_path.parent.mkdir(exist_ok=True)
+        self.log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "clinic", "beat", "--loglevel", "INFO",
+             "--schedule", str(self.schedule_path), "--max-interval", "1", "--pidfile="],
+            cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while b"beat: Starting" not in self.log_path.read_bytes():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"Celery beat did not start:\n{self.output()}")
+            time.sleep(0.1)
+        return self
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if hasattr(self, "log"):
+            self.log.close()
+        for path in self.schedule_path.parent.glob(self.schedule_path.name + "*"):
+            path.unlink(missing_ok=True)
 
 
 class RecordingHandler:

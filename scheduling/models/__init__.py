@@ -1,10 +1,11 @@
 from scheduling.models.appointments import (
     ACTIVE_STATUSES,
+    VISIT_MINUTES,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
-    VISIT_MINUTES,
 )
+from scheduling.models.audit import AuditAction, AuditEvent, AuditLogIsAppendOnly
 from scheduling.models.clinics import Clinic, ClosedDate, Membership, Role, Room, User
 from scheduling.models.courses import (
     BatchStatus,
@@ -15,21 +16,29 @@ from scheduling.models.courses import (
     Route,
     ThicknessMeasurement,
 )
+from scheduling.models.feeds import CalendarFeed
 from scheduling.models.messaging import (
     EmailMessage,
     EmailStatus,
     Reminder,
     ReminderKind,
     ReminderStatus,
+    RescheduleRequest,
+    UsedLink,
 )
 from scheduling.models.patients import Diagnosis, Patient, PeriodStart, ReportedBy
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "VISIT_MINUTES",
     "Appointment",
     "AppointmentKind",
     "AppointmentStatus",
+    "AuditAction",
+    "AuditEvent",
+    "AuditLogIsAppendOnly",
     "BatchStatus",
+    "CalendarFeed",
     "CellBatch",
     "CellSource",
     "Clinic",
@@ -46,10 +55,11 @@ __all__ = [
     "ReminderKind",
     "ReminderStatus",
     "ReportedBy",
+    "RescheduleRequest",
     "Role",
     "Room",
     "Route",
     "ThicknessMeasurement",
+    "UsedLink",
     "User",
-    "VISIT_MINUTES",
 ]

@@ -1,5 +1,6 @@
 """Clinics, their staff, rooms and protocol parameters."""
 
+import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -57,8 +58,12 @@ class Clinic(models.Model):
         validators=[validate_weekdays],
         help_text="Comma-separated: mon,tue,wed,thu,fri,sat,sun",
     )
-    opens_at = models.TimeField(default="08:00")
-    closes_at = models.TimeField(default="18:00")
+    opens_at = models.TimeField(default=dt.time(8, 0))
+    closes_at = models.TimeField(default=dt.time(18, 0))
+    # Staff of this clinic must set up and use a TOTP authenticator (scheduling.security).
+    require_two_factor = models.BooleanField(
+        default=False, help_text="Every staff member must sign in with an authenticator app."
+    )
 
     # Protocol parameters (DESIGN.md §2); a course may override each.
     preferred_infusion_day = models.PositiveSmallIntegerField(

@@ -158,7 +158,7 @@ class ThicknessMeasurement(models.Model):
     measured_on = models.DateField()
     thickness_mm = models.DecimalField(max_digits=3, decimal_places=1)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(auto_now_add=True)
 

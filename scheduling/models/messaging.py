@@ -1,5 +1,9 @@
-"""The reminder outbox and the log of every email sent (DESIGN.md §4)."""
+"""The reminder outbox, the log of every email sent, and what patients ask through links.
 
+DESIGN.md §4: a reminder is a row, never a Celery ETA task.
+"""
+
+from django.conf import settings
 from django.db import models
 
 from scheduling.models.appointments import Appointment
@@ -14,6 +18,7 @@ class ReminderKind(models.TextChoices):
     FOLLOW_UP_7_DAYS = "follow-up-7d", "Follow-up in 7 days"
     FOLLOW_UP_1_DAY = "follow-up-1d", "Follow-up tomorrow"
     TRANSFER_WINDOW_OPENS = "transfer-window", "Embryo-transfer window opens"
+    CD1_REQUEST = "cd1-request", "Please report your period"
 
 
 class ReminderStatus(models.TextChoices):
@@ -26,27 +31,57 @@ class ReminderStatus(models.TextChoices):
 
 
 class Reminder(models.Model):
-    """One email to send at `due_at`. The outbox: a row, never a Celery ETA task."""
+    """One email to send at `due_at`. The outbox: a row, never a Celery ETA task.
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
-    appointment_version = models.PositiveIntegerField()
+    An appointment reminder belongs to one version of its appointment; a move raises the
+    version, cancels the old rows and writes new ones. A CD1 request belongs to the patient and
+    the cycle start she is expected to report (`expected_on`), numbered by `sequence`.
+    """
+
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="reminders", null=True, blank=True
+    )
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="reminders", null=True, blank=True
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="reminders", null=True, blank=True
+    )
+    appointment_version = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
+    expected_on = models.DateField(null=True, blank=True)
+    sequence = models.PositiveSmallIntegerField(default=0)
     due_at = models.DateTimeField()
     status = models.CharField(
         max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Set by the dispatcher's claim; a send task acts only while the row holds its token.
+    claim_token = models.CharField(max_length=32, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # Set just before the SMTP conversation: a row claimed again with this set may have gone out.
+    send_started_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["due_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["appointment", "appointment_version", "kind"],
+                condition=models.Q(appointment__isnull=False),
                 name="reminder_once_per_appointment_version_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "kind", "expected_on", "sequence"],
+                condition=models.Q(appointment__isnull=True),
+                name="reminder_once_per_patient_cycle_sequence",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(appointment__isnull=False) | models.Q(patient__isnull=False),
+                name="reminder_has_appointment_or_patient",
             ),
         ]
         indexes = [
@@ -56,10 +91,28 @@ class Reminder(models.Model):
                 condition=models.Q(status="pending"),
                 name="reminder_pending_due",
             ),
+            # Read by the sweeper: claimed rows whose lease ran out.
+            models.Index(
+                fields=["lease_expires_at"],
+                condition=models.Q(status="claimed"),
+                name="reminder_claimed_lease",
+            ),
+            # Read by the dispatcher right after its claim: the rows it holds.
+            models.Index(
+                fields=["claim_token"],
+                condition=models.Q(status="claimed"),
+                name="reminder_claim_token",
+            ),
+            # Read by the coordinators' "needs attention" lists.
+            models.Index(fields=["clinic", "status"], name="reminder_clinic_status"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} due {self.due_at:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def message_id(self) -> str:
+        return f"<reminder-{self.pk}@endoplan.local>"
 
 
 class EmailStatus(models.TextChoices):
@@ -91,3 +144,47 @@ class EmailMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.to}"
+
+
+class RescheduleRequest(models.Model):
+    """A patient asked, through a link, for another time for an appointment."""
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="reschedule_requests")
+    patient = models.ForeignKey(
+        Patient, on_delete=models.CASCADE, related_name="reschedule_requests"
+    )
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="reschedule_requests"
+    )
+    appointment_version = models.PositiveIntegerField()
+    note = models.TextField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            # Read by "needs attention": a clinic's open requests.
+            models.Index(
+                fields=["clinic", "created_at"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="reschedule_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reschedule request for appointment {self.appointment_id}"
+
+
+class UsedLink(models.Model):
+    """The nonce of a patient link that changed something: such a link works once."""
+
+    nonce = models.CharField(max_length=32, unique=True)
+    purpose = models.CharField(max_length=20)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link used {self.used_at:%Y-%m-%d %H:%M} UTC"

@@ -196,3 +196,25 @@ def test_tentative_times_stay_at_local_opening_hour_across_dst(clinic_a):
     assert {a.starts_at.astimezone(clinic_a.zone).time() for a in appointments} == {dt.time(8)}
     utc_hours = {a.starts_at.astimezone(dt.UTC).hour for a in appointments}
     assert utc_hours == {7, 8}
+
+
+def test_a_booked_day_that_still_fits_is_kept_on_replanning(released_course):
+    infusion = live(released_course, "infusion-1")  # planned Wed 11 March (cycle day 10)
+    planned = local_day(infusion)
+    booked_day = planned - dt.timedelta(days=1)  # Tue 10 March, cycle day 9: proliferative too
+    infusion.starts_at -= dt.timedelta(days=1)
+    infusion.ends_at -= dt.timedelta(days=1)
+    infusion.status = AppointmentStatus.BOOKED
+    infusion.save()
+
+    course_replan(course=released_course, notify=False)
+    infusion.refresh_from_db()
+    assert local_day(infusion) == booked_day
+
+    # A period four days early puts 10 March on cycle day 13, past ovulation (cycle day 12 in
+    # the 26-day pattern the new period start gives): the booking has to move.
+    recording.period_start_report(
+        patient=released_course.patient, date=dt.date(2026, 2, 26), notify=False
+    )
+    infusion.refresh_from_db()
+    assert local_day(infusion) != booked_day

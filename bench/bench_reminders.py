@@ -1,0 +1,185 @@
+"""10,000 due reminders through the real stack, beside a plain smtplib loop to the same server.
+
+The stack: a Celery beat process (one tick a second) runs the dispatcher, two Celery worker
+processes send, Redis carries the ids, and an aiosmtpd server on loopback counts what arrives by
+Message-ID. Uses DATABASE_URL when set, else a throw-away SQLite file; always its own Redis.
+
+    .venv/bin/python bench/bench_reminders.py [--count 10000]
+"""
+
+import argparse
+import datetime as dt
+import os
+import re
+import smtplib
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from aiosmtpd.controller import Controller  # noqa: E402
+
+from clinic.embedded_redis import EmbeddedRedis, free_port  # noqa: E402
+
+MESSAGE_ID = re.compile(rb"^Message-ID: *(<[^>]+>)", re.MULTILINE | re.IGNORECASE)
+
+
+class CountingHandler:
+    def __init__(self):
+        self.ids: Counter = Counter()
+        self.lock = threading.Lock()
+        self.plain = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        match = MESSAGE_ID.search(envelope.content)
+        with self.lock:
+            if match and match.group(1).startswith(b"<reminder-"):
+                self.ids[match.group(1)] += 1
+            else:
+                self.plain += 1
+        return "250 OK"
+
+
+def configure(smtp_port: int, redis_url: str, workdir: Path) -> dict[str, str]:
+    env = {
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DATABASE_URL": os.environ.get("DATABASE_URL") or f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "CELERY_QUEUE": f"bench-{uuid.uuid4().hex[:8]}",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(smtp_port),
+        "EMAIL_TIMEOUT": "10",
+        "REMINDER_DISPATCH_INTERVAL_SECONDS": "1",
+        "REMINDER_DISPATCH_LIMIT": "5000",
+        "REMINDER_BATCH_SIZE": "100",
+        "LOG_LEVEL": "WARNING",
+        "DEBUG": "False",  # like production: no query log, no template debug info
+        "VAR_DIR": str(workdir),
+    }
+    os.environ.update(env)
+    return dict(os.environ)
+
+
+def make_reminders(count: int):
+    from scheduling.models import Appointment, Clinic, Patient, Reminder
+
+    clinic = Clinic.objects.create(name="Bench Clinic", slug=f"bench-{uuid.uuid4().hex[:6]}")
+    patient = Patient.objects.create(
+        clinic=clinic, mrn="B1", first_name="Bea", last_name="Bench",
+        email="bea@patients.example", time_zone="Europe/London", diagnosis="thin-endometrium",
+    )  # fmt: skip
+    starts = dt.datetime.now(tz=dt.UTC) + dt.timedelta(days=2)
+    appointments = Appointment.objects.bulk_create(
+        Appointment(
+            clinic=clinic,
+            patient=patient,
+            kind="ultrasound",
+            status="booked",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(minutes=20),
+        )
+        for _ in range(count)
+    )
+    due = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=1)
+    Reminder.objects.bulk_create(
+        Reminder(
+            clinic=clinic,
+            patient=patient,
+            appointment=appointment,
+            appointment_version=1,
+            kind="ultrasound-1d",
+            due_at=due,
+        )
+        for appointment in appointments
+    )
+    return Reminder.objects.filter(clinic=clinic).first()
+
+
+def plain_loop(port: int, sample, count: int) -> float:
+    """One smtplib connection sending `count` copies of a rendered reminder."""
+    from scheduling.emails import build_message, reminder_email
+
+    message, _, _ = build_message(reminder_email(sample))
+    del message.extra_headers["Message-ID"]
+    body = message.message().as_bytes(linesep="\r\n")
+    started = time.perf_counter()
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        for _ in range(count):
+            client.sendmail("no-reply@localhost", ["bea@patients.example"], body)
+    return count / (time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=10_000)
+    parser.add_argument("--plain-count", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=1, help="pool size of each worker")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-reminders-", dir=BASE_DIR / "var"))
+    redis_server = EmbeddedRedis(workdir=workdir).start()
+    handler = CountingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    env = configure(controller.port, redis_server.url, workdir)
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from tests.services import CeleryBeat, CeleryWorker
+
+    processes = []
+    try:
+        call_command("migrate", verbosity=0)
+        sample = make_reminders(args.count)
+        plain_rate = plain_loop(controller.port, sample, args.plain_count)
+
+        from scheduling.models import Reminder
+
+        extra = {
+            k: env[k] for k in env if k.startswith(("EMAIL_", "REMINDER_", "LOG_", "VAR_", "DEBUG"))
+        }
+        for _ in range(2):
+            worker = CeleryWorker(
+                redis_url=redis_server.url,
+                queue=env["CELERY_QUEUE"],
+                concurrency=args.concurrency,
+                **extra,
+            )
+            worker.env["DATABASE_URL"] = env["DATABASE_URL"]
+            processes.append(worker.start())
+        beat = CeleryBeat(redis_url=redis_server.url, queue=env["CELERY_QUEUE"], **extra)
+        beat.env["DATABASE_URL"] = env["DATABASE_URL"]
+        started = time.perf_counter()
+        processes.append(beat.start())
+        deadline = started + 600
+        while len(handler.ids) < args.count and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        received = len(handler.ids)
+        duplicates = sum(count - 1 for count in handler.ids.values())
+        rate = received / elapsed
+        sent_rows = Reminder.objects.filter(status="sent").count()
+        print(f"plain smtplib loop : {plain_rate:8.0f} messages/s ({args.plain_count} messages)")
+        print(f"reminder outbox    : {rate:8.0f} messages/s ({elapsed:.1f} s, from beat start)")
+        print(f"received           : {received} of {args.count} (duplicates: {duplicates})")
+        print(f"rows marked sent   : {sent_rows}")
+        print(f"ratio              : {rate / plain_rate:.2f} of the plain loop (target >= 0.5)")
+        return 0 if received == args.count and duplicates == 0 else 1
+    finally:
+        for process in reversed(processes):
+            process.stop()
+        controller.stop()
+        redis_server.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Forms of the coordinator workspace; thin: they validate input, services write."""

@@ -1,0 +1,37 @@
+from django import forms
+
+from scheduling.services import slots as slot_service
+
+
+class BookingForm(forms.Form):
+    """Pick a free slot of the step's allowed days, a room and a clinician."""
+
+    slot = forms.ChoiceField(label="Free slot", help_text="Only the step's allowed days are shown.")
+    room = forms.ModelChoiceField(queryset=None, empty_label=None)
+    clinician = forms.ModelChoiceField(queryset=None, empty_label=None)
+
+    def __init__(self, *args, clinic, free_slots: list[slot_service.Slot], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.free_slots = {slot.starts_at.isoformat(): slot for slot in free_slots}
+        zone = clinic.zone
+        by_day: dict[str, list[tuple[str, str]]] = {}
+        for key, slot in self.free_slots.items():
+            local = slot.starts_at.astimezone(zone)
+            label = f"{local:%H:%M} to {slot.ends_at.astimezone(zone):%H:%M}"
+            by_day.setdefault(f"{local:%A %-d %B %Y}", []).append((key, label))
+        self.fields["slot"].choices = list(by_day.items())
+        self.fields["room"].queryset = slot_service.clinic_rooms(clinic)
+        self.fields["clinician"].queryset = slot_service.clinic_clinicians(clinic)
+
+    def clean(self):
+        cleaned = super().clean()
+        slot = self.free_slots.get(cleaned.get("slot", ""))
+        room, clinician = cleaned.get("room"), cleaned.get("clinician")
+        if slot is None or room is None or clinician is None:
+            return cleaned
+        if room.pk not in slot.room_ids:
+            self.add_error("room", f"{room} is taken at that time; choose another room or slot.")
+        if clinician.pk not in slot.clinician_ids:
+            self.add_error("clinician", f"{clinician} is busy at that time.")
+        cleaned["starts_at"] = slot.starts_at
+        return cleaned

@@ -1,0 +1,54 @@
+"""iCalendar (.ics) for appointments: one event per appointment, for patients and staff feeds.
+
+The UID is stable per appointment and SEQUENCE is its version, so a calendar that imported an
+earlier copy updates the event instead of adding a second one. The default summary names only
+the clinic: no diagnosis, therapy or result ever goes into a patient's calendar.
+"""
+
+from collections.abc import Callable, Iterable
+
+from django.utils import timezone
+from icalendar import Calendar, Event
+
+from scheduling.models import Appointment, AppointmentStatus
+
+Describe = Callable[[Appointment], tuple[str, str]]
+
+
+def patient_description(appointment: Appointment) -> tuple[str, str]:
+    clinic = appointment.clinic
+    lines = [clinic.name]
+    if clinic.phone:
+        lines.append(f"To change this appointment, call {clinic.phone}.")
+    return f"Appointment at {clinic.name}", "\n".join(lines)
+
+
+def appointment_event(appointment: Appointment, describe: Describe = patient_description) -> Event:
+    """One VEVENT; `describe` returns (summary, description), e.g. richer for staff feeds."""
+    summary, description = describe(appointment)
+    event = Event()
+    event.add("uid", f"appointment-{appointment.pk}@endoplan")
+    event.add("sequence", appointment.version)
+    event.add("dtstamp", timezone.now())
+    event.add("dtstart", appointment.starts_at)
+    event.add("dtend", appointment.ends_at)
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("location", appointment.clinic.name)
+    cancelled = appointment.status == AppointmentStatus.CANCELLED
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    return event
+
+
+def calendar_bytes(
+    appointments: Iterable[Appointment], name: str, describe: Describe = patient_description
+) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Endoplan//Appointments//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", name)
+    for appointment in appointments:
+        calendar.add_component(appointment_event(appointment, describe))
+    return calendar.to_ical()

@@ -1,0 +1,98 @@
+"""What needs a coordinator's attention today: one query per list, whatever the clinic's size."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    BatchStatus,
+    CellBatch,
+    Clinic,
+)
+from scheduling.selectors import messaging
+
+LIMIT = 50
+CD1_HORIZON = dt.timedelta(days=14)
+CONFIRM_HORIZON = dt.timedelta(hours=48)
+RELEASE_HORIZON = dt.timedelta(days=2)
+RESULT_LOOKBACK = dt.timedelta(days=60)
+
+
+@dataclass
+class Attention:
+    cd1_due: list = field(default_factory=list)
+    batches_due: list = field(default_factory=list)
+    results_overdue: list = field(default_factory=list)
+    unconfirmed: list = field(default_factory=list)
+    failed_reminders: list = field(default_factory=list)
+    missed_reminders: list = field(default_factory=list)
+    reschedule_requests: list = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(
+            len(items)
+            for items in (
+                self.cd1_due,
+                self.batches_due,
+                self.results_overdue,
+                self.unconfirmed,
+                self.failed_reminders,
+                self.missed_reminders,
+                self.reschedule_requests,
+            )
+        )
+
+
+def attention_for(*, clinic: Clinic, now: dt.datetime | None = None) -> Attention:
+    now = now or timezone.now()
+    today = timezone.localdate(now, timezone=clinic.zone)
+    visits = Appointment.objects.filter(clinic=clinic).select_related("patient")
+    return Attention(
+        # Cycle-bound visits still tentative and coming up: the patient's CD1 is awaited.
+        cd1_due=list(
+            visits.filter(
+                status=AppointmentStatus.TENTATIVE,
+                uncertainty_days__gt=0,
+                starts_at__gte=now,
+                starts_at__lt=now + CD1_HORIZON,
+            ).order_by("starts_at")[:LIMIT]
+        ),
+        batches_due=list(
+            CellBatch.objects.filter(
+                clinic=clinic,
+                status=BatchStatus.EXPANDING,
+                expected_ready_by__lte=today + RELEASE_HORIZON,
+            )
+            .select_related("course__patient")
+            .order_by("expected_ready_by")[:LIMIT]
+        ),
+        # Ultrasounds whose time has passed with no thickness recorded.
+        results_overdue=list(
+            visits.filter(
+                kind=AppointmentKind.ULTRASOUND,
+                status__in=[
+                    AppointmentStatus.BOOKED,
+                    AppointmentStatus.CONFIRMED,
+                    AppointmentStatus.DONE,
+                ],
+                starts_at__lt=now,
+                starts_at__gte=now - RESULT_LOOKBACK,
+                measurements__isnull=True,
+            ).order_by("starts_at")[:LIMIT]
+        ),
+        unconfirmed=list(
+            visits.filter(
+                status=AppointmentStatus.BOOKED,
+                starts_at__gte=now,
+                starts_at__lt=now + CONFIRM_HORIZON,
+            ).order_by("starts_at")[:LIMIT]
+        ),
+        failed_reminders=list(messaging.failed_reminders(clinic)[:LIMIT]),
+        missed_reminders=list(messaging.missed_reminders(clinic)[:LIMIT]),
+        reschedule_requests=list(messaging.open_reschedule_requests(clinic)[:LIMIT]),
+    )

@@ -1,0 +1,42 @@
+"""Enrolling patients and setting up their courses."""
+
+import datetime as dt
+
+from django.db import transaction
+
+from scheduling.models import Course, Patient, PeriodStart, ReportedBy, User
+from scheduling.services.planning import course_replan
+
+
+def patient_save(*, patient: Patient) -> Patient:
+    """Create or update a patient (the form has filled the instance)."""
+    patient.full_clean()
+    patient.save()
+    return patient
+
+
+def course_save(
+    *, course: Course, period_start: dt.date | None = None, actor: User | None = None
+) -> Course:
+    """Create or update a course and plan it; nothing is saved when the engine refuses.
+
+    `period_start`: a cycle day 1 the coordinator entered with the course (the first one the
+    clinic hears of, typically).
+
+    Raises ``timeline.PlanRefused`` or ``timeline.InvalidCourse``.
+    """
+    is_new = course.pk is None
+    with transaction.atomic():
+        if is_new:
+            course.created_by = actor
+        course.full_clean()
+        course.save()
+        if period_start is not None:
+            PeriodStart.objects.get_or_create(
+                patient=course.patient,
+                date=period_start,
+                defaults={"reported_by": ReportedBy.STAFF, "reported_by_user": actor},
+            )
+        # A new course's patient has nothing to be told about yet: no email on creation.
+        course_replan(course=course, notify=not is_new)
+    return course

@@ -1,0 +1,332 @@
+"""Sending the reminder outbox: claim due rows, send them, return what was left behind.
+
+The database is the source of truth; Redis only carries "please send these ids". A claim writes
+a random token and a lease on the rows; a send task acts on a row only while the row still
+holds that token, so a message redelivered after a restart, or queued twice, finds nothing to
+do. A message Redis lost (restart, flush, a worker killed with its prefetched messages) leaves
+its rows claimed until the lease runs out; the sweeper then puts them back in the queue.
+"""
+
+import contextlib
+import datetime as dt
+import logging
+import smtplib
+import uuid
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scheduling.emails import (
+    OutgoingEmail,
+    build_message,
+    describe_error,
+    log_email,
+    reminder_email,
+)
+from scheduling.models import (
+    Appointment,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
+from scheduling.services import reminders as reminder_rows
+
+logger = logging.getLogger(__name__)
+
+MAX_BACKOFF = dt.timedelta(hours=1)
+
+
+class TemporaryFailure(Exception):
+    def __init__(self, message: str, *, server_down: bool = False):
+        super().__init__(message)
+        self.server_down = server_down
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+# Claim ----------------------------------------------------------------------------------------
+
+
+def reminders_claim(*, now: dt.datetime | None = None, limit: int | None = None) -> dict:
+    """Claim due pending rows for one dispatcher; returns {token, ids} (ids may be empty)."""
+    now = now or timezone.now()
+    limit = limit or settings.REMINDER_DISPATCH_LIMIT
+    token = uuid.uuid4().hex
+    lease = now + dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+    due = Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now).order_by(
+        "due_at", "pk"
+    )
+    with transaction.atomic():
+        if connection.features.has_select_for_update_skip_locked:
+            # PostgreSQL: a second dispatcher skips the rows this one holds.
+            ids = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+        else:
+            # SQLite: the IMMEDIATE transaction already serialises dispatchers.
+            ids = list(due.values_list("pk", flat=True)[:limit])
+        if not ids:
+            return {"token": token, "ids": []}
+        # Conditional: only rows still pending change, and only those carry our token.
+        Reminder.objects.filter(pk__in=ids, status=ReminderStatus.PENDING).update(
+            status=ReminderStatus.CLAIMED, claim_token=token, lease_expires_at=lease
+        )
+        claimed = list(
+            Reminder.objects.filter(status=ReminderStatus.CLAIMED, claim_token=token)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return {"token": token, "ids": claimed}
+
+
+def reminders_dispatch(*, now: dt.datetime | None = None) -> int:
+    """Sweep, claim what is due, and queue send tasks by id once the claim is committed."""
+    from scheduling.tasks import send_reminders
+
+    reminders_sweep(now=now)
+    claim = reminders_claim(now=now)
+    ids, token = claim["ids"], claim["token"]
+    size = settings.REMINDER_BATCH_SIZE
+    for start in range(0, len(ids), size):
+        batch = ids[start : start + size]
+        reminder_rows._enqueue(send_reminders, batch, token)
+    return len(ids)
+
+
+# Sweep ----------------------------------------------------------------------------------------
+
+
+def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Return expired leases to the queue; mark rows far too late as missed."""
+    now = now or timezone.now()
+    # A send that began just before its lease ran out is given time to finish.
+    grace = dt.timedelta(seconds=3 * settings.EMAIL_TIMEOUT)
+    too_late = now - dt.timedelta(hours=settings.REMINDER_MISSED_AFTER_HOURS)
+    with transaction.atomic():
+        returned = Reminder.objects.filter(
+            status=ReminderStatus.CLAIMED, lease_expires_at__lt=now - grace
+        ).update(status=ReminderStatus.PENDING, claim_token="", lease_expires_at=None)
+        late = Reminder.objects.filter(status=ReminderStatus.PENDING).filter(
+            due_at__lt=too_late
+        ) | Reminder.objects.filter(status=ReminderStatus.PENDING, appointment__starts_at__lte=now)
+        missed = late.update(
+            status=ReminderStatus.MISSED, last_error="Not sent in time; the patient was not told."
+        )
+    if returned or missed:
+        logger.warning("reminder sweep: %s returned to the queue, %s missed", returned, missed)
+    return {"returned": returned, "missed": missed}
+
+
+# Send -----------------------------------------------------------------------------------------
+
+
+def reminders_send(*, ids: Iterable[int], token: str) -> dict[str, int]:
+    """Send the claimed rows `ids` over one SMTP connection; each row at most once per claim.
+
+    Each row costs one short write transaction: it records the previous row as sent (with its
+    log line) and counts this row's attempt, right before this row's SMTP conversation. A row
+    found begun but unmarked after a crash is the only one that may reach the patient twice.
+    """
+    rows = (
+        Reminder.objects.filter(pk__in=list(ids), claim_token=token)
+        .select_related("appointment", "appointment__clinic", "patient", "patient__clinic")
+        .order_by("pk")
+    )
+    batch = _Batch(token)
+    try:
+        for row in rows:
+            if batch.server_down is not None:
+                # Not worth another connection timeout per row: try these again later.
+                batch.flush()
+                _retry(row, token, batch.server_down)
+                batch.counts["retry"] += 1
+            else:
+                batch.counts[_send_one(row, batch)] += 1
+    finally:
+        batch.flush()
+        batch.smtp.close()
+    return batch.counts
+
+
+class _Batch:
+    def __init__(self, token: str):
+        self.token = token
+        self.smtp = get_connection()
+        self.counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+        self.server_down: Exception | None = None
+        self.delivered: tuple[Reminder, OutgoingEmail, object, str, str] | None = None
+
+    def flush(self) -> None:
+        if self.delivered is not None:
+            with transaction.atomic():
+                self._mark_delivered()
+
+    def _mark_delivered(self) -> None:
+        if self.delivered is None:
+            return
+        row, email, message, subject, message_id = self.delivered
+        self.delivered = None
+        if not _execute(MARK_SENT, [_db_now(), _db_now(), row.pk, self.token]):
+            logger.warning("reminder %s was sent after its claim ended", row.pk)
+        log_email(email, message, subject, message_id)
+
+    def begin(self, row: Reminder) -> bool:
+        """Record the previous row as sent and count this row's attempt, in one transaction."""
+        now = timezone.now()
+        appointment = row.appointment
+        with transaction.atomic():
+            self._mark_delivered()
+            return bool(
+                _execute(
+                    BEGIN,
+                    [
+                        _db(now), _db(now), row.pk, self.token, _db(now),
+                        _db(now), _db(appointment.starts_at if appointment else now),
+                    ],
+                )
+            )  # fmt: skip
+
+
+def _send_one(row: Reminder, batch: _Batch) -> str:
+    token = batch.token
+    if not _still_wanted(row):
+        batch.flush()
+        _cancel_if_mine(row, token)
+        return "skipped"
+    try:
+        email = reminder_email(row)
+        message, subject, message_id = build_message(email, batch.smtp)
+    except Exception as error:
+        logger.exception("reminder %s could not be rendered", row.pk)
+        batch.flush()
+        _fail(row, token, error)
+        return "failed"
+    if not batch.begin(row):
+        # Moved or cancelled since the claim (its newer rows carry the news), or no longer ours.
+        _cancel_if_mine(row, token)
+        return "skipped"
+    if row.send_started_at is not None:
+        logger.warning(
+            "reminder %s was being sent when its worker stopped (%s); sending again, the "
+            "patient may get it twice",
+            row.pk,
+            row.send_started_at.isoformat(),
+        )
+    try:
+        _deliver(message, batch.smtp)
+    except TemporaryFailure as error:
+        _retry(row, token, error)
+        log_email(email, message, subject, message_id, error=error)
+        if error.server_down:
+            batch.server_down = error
+        return "retry"
+    except PermanentFailure as error:
+        logger.warning("reminder %s rejected by the mail server: %s", row.pk, error)
+        _fail(row, token, error)
+        log_email(email, message, subject, message_id, error=error)
+        return "failed"
+    batch.delivered = (row, email, message, subject, message_id)
+    return "sent"
+
+
+def _still_wanted(row: Reminder) -> bool:
+    if row.kind == ReminderKind.CD1_REQUEST:
+        return reminder_rows.waits_for_period(
+            row.patient
+        ) and not reminder_rows.period_reported_since(row.patient, row.expected_on)
+    return True  # the appointment is re-checked by BEGIN, in the statement that starts the send
+
+
+def _cancel_if_mine(row: Reminder, token: str) -> None:
+    Reminder.objects.filter(pk=row.pk, status=ReminderStatus.CLAIMED, claim_token=token).update(
+        status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
+    )
+
+
+# One statement each, written once: they run for every reminder sent.
+_R = Reminder._meta.db_table
+_A = Appointment._meta.db_table
+BEGIN = f"""
+UPDATE {_R} SET attempts = attempts + 1, send_started_at = %s, updated_at = %s
+WHERE id = %s AND status = 'claimed' AND claim_token = %s AND lease_expires_at > %s
+AND (appointment_id IS NULL OR EXISTS (
+    SELECT 1 FROM {_A} a WHERE a.id = {_R}.appointment_id
+    AND a.version = {_R}.appointment_version AND a.status IN ('booked', 'confirmed')
+    AND a.starts_at > %s AND a.starts_at = %s))
+"""  # noqa: S608 - table names from the models, values as parameters
+MARK_SENT = f"""
+UPDATE {_R} SET status = 'sent', sent_at = %s, updated_at = %s, claim_token = '',
+    last_error = ''
+WHERE id = %s AND status = 'claimed' AND claim_token = %s
+"""  # noqa: S608
+
+
+def _db(value: dt.datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _db_now():
+    return _db(timezone.now())
+
+
+def _execute(sql: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _deliver(message, smtp) -> None:
+    try:
+        sent = smtp.send_messages([message])
+    except smtplib.SMTPRecipientsRefused as error:
+        codes = [code for code, _ in error.recipients.values()]
+        _close_quietly(smtp)
+        if codes and all(500 <= code < 600 for code in codes):
+            raise PermanentFailure(str(error)) from error
+        raise TemporaryFailure(str(error)) from error
+    except smtplib.SMTPResponseException as error:
+        _close_quietly(smtp)
+        if 500 <= error.smtp_code < 600:
+            raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+        raise TemporaryFailure(
+            f"{error.smtp_code} {error.smtp_error!r}",
+            server_down=isinstance(error, smtplib.SMTPConnectError),
+        ) from error
+    except (smtplib.SMTPException, OSError) as error:
+        # Refused, timed out, disconnected: the server may be back in a minute.
+        _close_quietly(smtp)
+        raise TemporaryFailure(describe_error(error), server_down=True) from error
+    if not sent:
+        raise TemporaryFailure("The SMTP backend sent nothing.")
+
+
+def _close_quietly(smtp) -> None:
+    # A broken connection is replaced on the next send.
+    with contextlib.suppress(Exception):
+        smtp.close()
+
+
+def _retry(row: Reminder, token: str, error: Exception) -> None:
+    attempts = row.attempts + 1
+    backoff = dt.timedelta(seconds=settings.REMINDER_RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1))
+    Reminder.objects.filter(pk=row.pk, claim_token=token).update(
+        status=ReminderStatus.PENDING,
+        due_at=timezone.now() + min(backoff, MAX_BACKOFF),
+        last_error=describe_error(error),
+        claim_token="",
+        lease_expires_at=None,
+        send_started_at=None,
+    )
+    logger.warning("reminder %s: temporary failure, retrying: %s", row.pk, error)
+
+
+def _fail(row: Reminder, token: str, error: Exception) -> None:
+    Reminder.objects.filter(pk=row.pk, claim_token=token).update(
+        status=ReminderStatus.FAILED,
+        last_error=describe_error(error),
+        claim_token="",
+        lease_expires_at=None,
+    )

@@ -1,0 +1,45 @@
+"""`manage.py check --deploy` is clean with production settings: any warning fails (as in CI)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_check_deploy_has_no_warning_with_production_settings():
+    # The same variables as the Makefile's check-deploy target, and nothing of this test run's
+    # own (the browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rejects).
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(
+        DEPLOYMENT="production",
+        SECRET_KEY="check-deploy-1732480000-a-long-random-enough-secret-value",
+        ALLOWED_HOSTS="clinic.example.org",
+        EMAIL_HOST="smtp.example.org",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(DEPLOYMENT="production", ALLOWED_HOSTS="clinic.example.org", EMAIL_HOST="x")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr

@@ -1,0 +1,175 @@
+"""Hostile input at the forms, the calendar move endpoint and the patient links.
+
+Every request must be answered below 500, and a refused one must not have written anything
+(tests/security/fuzzing.py). Accepted text is shown escaped, never as markup.
+"""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scheduling import links
+from scheduling.forms.patients import PatientForm
+from scheduling.forms.recording import PeriodStartForm
+from scheduling.views.audit import AuditFilterForm
+from tests import factories
+from tests.security.fuzzing import (
+    assert_rejects_cleanly,
+    form_data,
+    hostile_text,
+    json_values,
+)
+
+pytestmark = pytest.mark.django_db
+
+fuzz = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@pytest.fixture
+def coordinator_client(coordinator_a):
+    client = Client()
+    client.force_login(coordinator_a)
+    return client
+
+
+@pytest.fixture
+def appointment_a(patient_a):
+    starts = timezone.now().replace(microsecond=0) + dt.timedelta(days=5)
+    return factories.AppointmentFactory(
+        patient=patient_a, starts_at=starts, ends_at=starts + dt.timedelta(minutes=30)
+    )
+
+
+@fuzz
+@given(username=hostile_text, password=hostile_text)
+def test_login_form(client, coordinator_a, username, password):
+    assert_rejects_cleanly(
+        client, "post", reverse("login"), {"username": username, "password": password}
+    )
+
+
+@fuzz
+@given(data=form_data(PatientForm))
+def test_patient_create_form(coordinator_client, data):
+    assert_rejects_cleanly(coordinator_client, "post", reverse("patient-create"), data)
+
+
+@fuzz
+@given(data=form_data(PatientForm))
+def test_patient_edit_form(coordinator_client, patient_a, data):
+    assert_rejects_cleanly(
+        coordinator_client, "post", reverse("patient-edit", args=[patient_a.pk]), data
+    )
+
+
+@fuzz
+@given(data=form_data(PeriodStartForm))
+def test_period_start_form(coordinator_client, patient_a, data):
+    assert_rejects_cleanly(
+        coordinator_client, "post", reverse("period-start", args=[patient_a.pk]), data
+    )
+
+
+@fuzz
+@given(data=form_data(AuditFilterForm))
+def test_audit_log_filters(client, admin_a, data):
+    client.force_login(admin_a)
+    assert_rejects_cleanly(client, "get", reverse("audit-log"), data)
+    assert_rejects_cleanly(client, "get", reverse("audit-export"), data)
+
+
+@fuzz
+@given(token=hostile_text)
+def test_two_factor_code(client, coordinator_a, token):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.get_or_create(user=coordinator_a, name="phone", confirmed=True)
+    client.force_login(coordinator_a)
+    assert_rejects_cleanly(client, "post", reverse("two-factor-verify"), {"token": token})
+
+
+@fuzz
+@given(segment=hostile_text)
+def test_patient_detail_with_a_hostile_id(coordinator_client, segment):
+    assert_rejects_cleanly(coordinator_client, "get", f"/patients/{segment}/")
+
+
+@fuzz
+@given(
+    body=st.one_of(
+        st.fixed_dictionaries({"start": json_values, "end": json_values}),
+        json_values,
+        hostile_text,
+    )
+)
+def test_calendar_move(coordinator_client, appointment_a, body):
+    url = reverse("appointment-move", args=[appointment_a.pk])
+    assert_rejects_cleanly(coordinator_client, "post", url, body, json_body=True)
+
+
+def test_calendar_move_of_another_clinics_appointment_is_not_found(coordinator_client, patient_b):
+    other = factories.AppointmentFactory(patient=patient_b)
+    start = (other.starts_at + dt.timedelta(days=1)).isoformat()
+    response = assert_rejects_cleanly(
+        coordinator_client,
+        "post",
+        reverse("appointment-move", args=[other.pk]),
+        {"start": start},
+        json_body=True,
+    )
+    assert response.status_code == 404
+
+
+@fuzz
+@given(
+    name=st.sampled_from(
+        [
+            "patient-link-confirm",
+            "patient-link-reschedule",
+            "patient-link-calendar",
+            "patient-link-period",
+        ]
+    ),
+    token=hostile_text.filter(lambda t: t and "/" not in t and "\x00" not in t),
+    method=st.sampled_from(["get", "post"]),
+)
+def test_patient_links_with_forged_tokens(client, appointment_a, name, token, method):
+    response = assert_rejects_cleanly(client, method, reverse(name, args=[token]), {})
+    assert response.status_code >= 400
+
+
+@fuzz
+@given(data=st.dictionaries(st.sampled_from(["date", "message", "reason", "note"]), hostile_text))
+def test_patient_links_with_hostile_form_data(client, appointment_a, data):
+    for purpose, subject in (
+        (links.Purpose.RESCHEDULE, appointment_a),
+        (links.Purpose.PERIOD, appointment_a.patient),
+    ):
+        token = links.make_token(
+            purpose,
+            subject.pk,
+            getattr(subject, "version", 0),
+            timezone.now() + dt.timedelta(days=3),
+        )
+        assert_rejects_cleanly(
+            client, "post", reverse(f"patient-link-{purpose}", args=[token]), data
+        )
+
+
+def test_script_in_a_text_field_is_shown_as_text(coordinator_client, patient_a):
+    patient_a.prior_treatments = "<script>alert(1)</script>"
+    patient_a.first_name = "<b>Ann</b>"
+    patient_a.save()
+    html = coordinator_client.get(reverse("patient-detail", args=[patient_a.pk])).content.decode()
+    assert "<script>alert(1)</script>" not in html
+    assert "<b>Ann</b>" not in html
+    assert "&lt;b&gt;Ann&lt;/b&gt;" in html
