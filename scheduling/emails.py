@@ -79,7 +79,7 @@ def send_email(email: OutgoingEmail, connection=None) -> EmailMessage:
     except Exception as error:
         # One row per Message-ID: a retry of the same reminder updates it.
         log_email(email, message, subject, message_id, error=error)
-        logger.warning("email %s to patient %s failed: %s", message_id, email.patient.pk, error)
+        logger.warning("email to patient %s failed: %s", email.patient.pk, type(error).__name__)
         raise
     log_email(email, message, subject, message_id)
     return EmailMessage.objects.get(message_id=message_id)
@@ -138,6 +138,10 @@ def reminder_email(reminder) -> OutgoingEmail:
     from scheduling import ics, links
 
     patient = reminder.patient or reminder.appointment.patient
+    if reminder.kind == "plan-changed":
+        email = plan_changes_email(patient, reminder.payload)
+        email.message_id, email.reminder_id = reminder.message_id, reminder.pk
+        return email
     context: dict = {"reminder": reminder}
     attachments = []
     if reminder.appointment_id is not None:

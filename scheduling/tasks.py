@@ -28,12 +28,3 @@ def send_reminders(reminder_ids: list[int], token: str) -> dict[str, int]:
     from scheduling.services.outbox import reminders_send
 
     return reminders_send(ids=reminder_ids, token=token)
-
-
-@shared_task
-def send_plan_changes(patient_id: int, changes: list[dict]) -> None:
-    from scheduling.emails import plan_changes_email, send_email
-    from scheduling.models import Patient
-
-    patient = Patient.objects.select_related("clinic").get(pk=patient_id)
-    send_email(plan_changes_email(patient, changes))

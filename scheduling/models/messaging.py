@@ -19,6 +19,7 @@ class ReminderKind(models.TextChoices):
     FOLLOW_UP_1_DAY = "follow-up-1d", "Follow-up tomorrow"
     TRANSFER_WINDOW_OPENS = "transfer-window", "Embryo-transfer window opens"
     CD1_REQUEST = "cd1-request", "Please report your period"
+    PLAN_CHANGED = "plan-changed", "Your dates changed"
 
 
 class ReminderStatus(models.TextChoices):
@@ -35,7 +36,8 @@ class Reminder(models.Model):
 
     An appointment reminder belongs to one version of its appointment; a move raises the
     version, cancels the old rows and writes new ones. A CD1 request belongs to the patient and
-    the cycle start she is expected to report (`expected_on`), numbered by `sequence`.
+    the cycle start she is expected to report (`expected_on`), numbered by `sequence`. A
+    "your dates changed" notice belongs to the patient and carries the moved dates as `payload`.
     """
 
     clinic = models.ForeignKey(
@@ -51,6 +53,8 @@ class Reminder(models.Model):
     kind = models.CharField(max_length=20, choices=ReminderKind.choices)
     expected_on = models.DateField(null=True, blank=True)
     sequence = models.PositiveSmallIntegerField(default=0)
+    # A "your dates changed" notice: [{"key": "infusion-1", "old": "2026-03-03", "new": …}].
+    payload = models.JSONField(default=list, blank=True)
     due_at = models.DateTimeField()
     status = models.CharField(
         max_length=20, choices=ReminderStatus.choices, default=ReminderStatus.PENDING

@@ -92,8 +92,16 @@ def reminders_dispatch(*, now: dt.datetime | None = None) -> int:
     size = settings.REMINDER_BATCH_SIZE
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
-        reminder_rows._enqueue(send_reminders, batch, token)
+        _enqueue(send_reminders, batch, token)
     return len(ids)
+
+
+def _enqueue(task, *args) -> None:
+    try:
+        task.delay(*args)
+    except Exception:
+        # The broker is down: the rows stay claimed and the sweeper returns them after the lease.
+        logger.exception("could not queue %s", task.name)
 
 
 # Sweep ----------------------------------------------------------------------------------------
@@ -224,7 +232,8 @@ def _send_one(row: Reminder, batch: _Batch) -> str:
             batch.server_down = error
         return "retry"
     except PermanentFailure as error:
-        logger.warning("reminder %s rejected by the mail server: %s", row.pk, error)
+        # The server's text may quote the address: the log gets the row id only.
+        logger.warning("reminder %s rejected by the mail server", row.pk)
         _fail(row, token, error)
         log_email(email, message, subject, message_id, error=error)
         return "failed"
@@ -320,7 +329,7 @@ def _retry(row: Reminder, token: str, error: Exception) -> None:
         lease_expires_at=None,
         send_started_at=None,
     )
-    logger.warning("reminder %s: temporary failure, retrying: %s", row.pk, error)
+    logger.warning("reminder %s: temporary failure (%s), retrying", row.pk, type(error).__name__)
 
 
 def _fail(row: Reminder, token: str, error: Exception) -> None:

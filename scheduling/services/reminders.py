@@ -241,30 +241,23 @@ def period_reported_since(patient: Patient, expected_on: dt.date) -> bool:
 
 
 def plan_changes_notify(*, course: Course, changes: Sequence[PlanChange]) -> None:
-    """Queue, after commit, one email to the patient listing the visits whose dates moved."""
+    """One email to the patient listing the visits whose dates moved: an outbox row, due now,
+    written in the caller's transaction (so it is sent exactly when the move is saved)."""
     moved = [
-        {"key": change.key, "old": change.old_date, "new": change.new_date}
+        {"key": change.key, "old": _iso(change.old_date), "new": _iso(change.new_date)}
         for change in changes
         if change.old_date is not None and change.old_date != change.new_date
     ]
     if not moved:
         return
-    from scheduling.tasks import send_plan_changes
-
-    payload = [
-        {"key": item["key"], "old": _iso(item["old"]), "new": _iso(item["new"])} for item in moved
-    ]
-    patient_id = course.patient_id
-    transaction.on_commit(lambda: _enqueue(send_plan_changes, patient_id, payload))
+    Reminder.objects.create(
+        clinic_id=course.clinic_id,
+        patient_id=course.patient_id,
+        kind=ReminderKind.PLAN_CHANGED,
+        due_at=timezone.now(),
+        payload=moved,
+    )
 
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day is not None else None
-
-
-def _enqueue(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except Exception:
-        # The broker is down: the change is saved and shown on the patient's page.
-        logger.exception("could not queue %s for %s", task.name, args)

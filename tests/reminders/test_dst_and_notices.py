@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from scheduling.models import AppointmentStatus, PeriodStart, Reminder
-from scheduling.services.outbox import reminders_claim, reminders_send
+from scheduling.services.outbox import reminders_claim, reminders_dispatch, reminders_send
 from scheduling.services.reminders import cd1_requests_sync, plan_changes_notify
 from tests import factories
 from tests.reminders.helpers import booked_visit, smtp_on
@@ -101,11 +101,17 @@ def test_one_email_lists_the_moved_dates_in_patient_words(settings, celery_worke
 
     with transaction.atomic():
         plan_changes_notify(course=course, changes=changes)
+    notice = Reminder.objects.get(patient=course.patient, kind="plan-changed")
+    assert notice.status == "pending"
+    reminders_dispatch()  # what beat runs every minute; the worker sends the notice
     log = wait_until(
         lambda: EmailMessage.objects.filter(patient=course.patient, kind="plan-changed").first(),
         timeout=30, message=celery_worker.output(),
     )  # fmt: skip
     assert EmailMessage.objects.filter(patient=course.patient).count() == 1
+    notice.refresh_from_db()
+    assert notice.status == "sent"
+    assert log.message_id == notice.message_id
     body = log.body_text
     assert "your visit on Tue 3 Mar moves to Thu 5 Mar" in body
     assert "your visit on Wed 1 Apr moves to Thu 2 Apr" in body
