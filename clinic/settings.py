@@ -110,6 +110,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    VAR_DIR.mkdir(parents=True, exist_ok=True)  # a fresh clone has no var/ yet
     # WAL lets the web server and the Celery worker read while the other writes; IMMEDIATE
     # takes the write lock at BEGIN so two writers queue instead of failing mid-transaction.
     DATABASES["default"]["OPTIONS"] = {
