@@ -289,6 +289,7 @@ def _execute(sql: str, params: list) -> int:
 
 def _deliver(message, smtp) -> None:
     try:
+        smtp.open()  # once per batch: a no-op while the connection is up
         sent = smtp.send_messages([message])
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]

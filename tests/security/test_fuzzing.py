@@ -173,3 +173,13 @@ def test_script_in_a_text_field_is_shown_as_text(coordinator_client, patient_a):
     assert "<script>alert(1)</script>" not in html
     assert "<b>Ann</b>" not in html
     assert "&lt;b&gt;Ann&lt;/b&gt;" in html
+
+
+def test_an_overlong_username_is_refused_before_the_lockout_table(client, coordinator_a):
+    """Found by the login fuzzer on PostgreSQL: a 3,000-character username was a 500."""
+    from axes.models import AccessAttempt
+
+    response = client.post(reverse("login"), {"username": "x" * 3000, "password": " "})
+    assert response.status_code == 200
+    assert "at most 150 characters" in str(response.context["form"].errors["username"])
+    assert not AccessAttempt.objects.exists()
