@@ -119,7 +119,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--plain-count", type=int, default=2_000)
-    parser.add_argument("--concurrency", type=int, default=1, help="pool size of each worker")
+    parser.add_argument("--concurrency", type=int, default=2, help="pool size of each worker")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-reminders-", dir=BASE_DIR / "var"))
