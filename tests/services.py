@@ -59,32 +59,35 @@ def child_env(*, redis_url: str, queue: str, **extra: str) -> dict[str, str]:
     return env
 
 
-class CeleryWorker:
-    """`celery -A clinic worker` as a separate OS process, like production."""
+class CeleryProcess:
+    """A `celery -A clinic …` command as a separate OS process in its own session, logging to
+    a file under var/; `start()` returns once the log shows it is ready."""
 
-    def __init__(self, *, redis_url: str, queue: str, concurrency: int = 1, **extra_env: str):
+    name = "celery"
+    ready_marker = b""
+
+    def __init__(self, *, redis_url: str, queue: str, **extra_env: str):
         self.env = child_env(redis_url=redis_url, queue=queue, **extra_env)
         self.queue = queue
-        self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
-        self.log_path = BASE_DIR / "var" / f"worker-{queue}-{free_port()}.log"
+        self.log_path = BASE_DIR / "var" / f"{self.name}-{queue}-{free_port()}.log"
 
-    def start(self, timeout: float = 30) -> "CeleryWorker":
+    def arguments(self) -> list[str]:
+        raise NotImplementedError
+
+    def start(self, timeout: float = 30):
         self.log_path.parent.mkdir(exist_ok=True)
         self.log = self.log_path.open("wb")
-        hostname = f"test-{self.queue}-{os.getpid()}-{time.monotonic_ns()}@localhost"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", "worker", "--loglevel", "INFO",
-             "--concurrency", str(self.concurrency), "--pool", "prefork",
-             "--hostname", hostname, "--without-gossip", "--without-mingle"],
+            [sys.executable, "-m", "celery", "-A", "clinic", *self.arguments()],
             cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         deadline = time.monotonic() + timeout
-        while b"ready." not in self.log_path.read_bytes():
+        while self.ready_marker not in self.log_path.read_bytes():
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"Celery worker did not start:\n{self.output()}")
+                raise RuntimeError(f"Celery {self.name} did not start:\n{self.output()}")
             time.sleep(0.1)
         return self
 
@@ -92,7 +95,7 @@ class CeleryWorker:
         return self.log_path.read_text(errors="replace")
 
     def kill(self) -> None:
-        """SIGKILL the main process and its pool children (the worker has its own session)."""
+        """SIGKILL the main process and its pool children (it has its own session)."""
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=10)
 
@@ -108,46 +111,42 @@ class CeleryWorker:
             self.log.close()
 
 
-class CeleryBeat:
-    """`celery -A clinic beat` as a separate OS process, with its own schedule file."""
+class CeleryWorker(CeleryProcess):
+    """`celery -A clinic worker`, like production."""
+
+    name = "worker"
+    ready_marker = b"ready."
+
+    def __init__(self, *, redis_url: str, queue: str, concurrency: int = 1, **extra_env: str):
+        super().__init__(redis_url=redis_url, queue=queue, **extra_env)
+        self.concurrency = concurrency
+
+    def arguments(self) -> list[str]:
+        hostname = f"test-{self.queue}-{os.getpid()}-{time.monotonic_ns()}@localhost"
+        return [
+            "worker", "--loglevel", "INFO", "--concurrency", str(self.concurrency),
+            "--pool", "prefork", "--hostname", hostname, "--without-gossip", "--without-mingle",
+        ]  # fmt: skip
+
+
+class CeleryBeat(CeleryProcess):
+    """`celery -A clinic beat`, with its own schedule file."""
+
+    name = "beat"
+    ready_marker = b"beat: Starting"
 
     def __init__(self, *, redis_url: str, queue: str, **extra_env: str):
-        self.env = child_env(redis_url=redis_url, queue=queue, **extra_env)
-        self.process: subprocess.Popen | None = None
-        port = free_port()
-        self.log_path = BASE_DIR / "var" / f"beat-{queue}-{port}.log"
-        self.schedule_path = BASE_DIR / "var" / f"beat-{queue}-{port}.schedule"
+        super().__init__(redis_url=redis_url, queue=queue, **extra_env)
+        self.schedule_path = self.log_path.with_suffix(".schedule")
 
-    def start(self, timeout: float = 30) -> "CeleryBeat":
-        self.log_path.parent.mkdir(exist_ok=True)
-        self.log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "clinic", "beat", "--loglevel", "INFO",
-             "--schedule", str(self.schedule_path), "--max-interval", "1", "--pidfile="],
-            cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while b"beat: Starting" not in self.log_path.read_bytes():
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"Celery beat did not start:\n{self.output()}")
-            time.sleep(0.1)
-        return self
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
+    def arguments(self) -> list[str]:
+        return [
+            "beat", "--loglevel", "INFO", "--schedule", str(self.schedule_path),
+            "--max-interval", "1", "--pidfile=",
+        ]  # fmt: skip
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if hasattr(self, "log"):
-            self.log.close()
+        super().stop()
         for path in self.schedule_path.parent.glob(self.schedule_path.name + "*"):
             path.unlink(missing_ok=True)
 
