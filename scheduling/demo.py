@@ -39,6 +39,7 @@ from scheduling.models import (
 )
 from scheduling.selectors import courses as selectors
 from scheduling.services.planning import course_replan
+from scheduling.services.reminders import reminders_sync
 
 DEMO_SLUG = "demo"
 STAFF = [
@@ -260,8 +261,6 @@ def _done(course: Course, key: str, kind: str, day: dt.date) -> Appointment:
 
 def _book_upcoming(clinic, today, rooms, physician, consult_patients) -> None:
     """Book the next two weeks' visits into rooms, and first consultations from today on."""
-    from scheduling.services.reminders import reminders_sync
-
     procedure_rooms, ultrasound_room = rooms[:2], rooms[2]
     taken: dict[tuple[int, dt.date], dt.time] = {}
     upcoming = Appointment.objects.filter(

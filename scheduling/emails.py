@@ -14,6 +14,7 @@ from django.db import connection
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from scheduling import ics, links
 from scheduling.models import EmailMessage, EmailStatus, Patient
 
 logger = logging.getLogger(__name__)
@@ -135,8 +136,6 @@ def describe_error(error: Exception) -> str:
 
 def reminder_email(reminder) -> OutgoingEmail:
     """The email for one outbox row; its Message-ID is fixed, so a resend is recognisable."""
-    from scheduling import ics, links
-
     patient = reminder.patient or reminder.appointment.patient
     if reminder.kind == "plan-changed":
         email = plan_changes_email(patient, reminder.payload)

@@ -9,6 +9,7 @@ from celery import shared_task
 from django.conf import settings
 
 from scheduling.services.emails import email_log_purge
+from scheduling.services.outbox import reminders_dispatch, reminders_send
 
 
 @shared_task
@@ -18,13 +19,9 @@ def purge_email_log() -> int:
 
 @shared_task
 def dispatch_reminders() -> int:
-    from scheduling.services.outbox import reminders_dispatch
-
     return reminders_dispatch()
 
 
 @shared_task
 def send_reminders(reminder_ids: list[int], token: str) -> dict[str, int]:
-    from scheduling.services.outbox import reminders_send
-
     return reminders_send(ids=reminder_ids, token=token)

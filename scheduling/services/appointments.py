@@ -20,7 +20,8 @@ from scheduling.models import (
     User,
 )
 from scheduling.selectors.courses import course_input
-from scheduling.services import slots
+from scheduling.services import reminders, slots
+from scheduling.services.recording import replan_after_fact
 
 
 class AppointmentRefused(Exception):
@@ -36,8 +37,6 @@ class SlotTaken(AppointmentRefused):
 
 
 def _sync_reminders(appointment: Appointment) -> None:
-    from scheduling.services import reminders
-
     reminders.reminders_sync(appointment=appointment)
 
 
@@ -185,8 +184,6 @@ def _close(appointment: Appointment, status: str, allowed: tuple[str, ...]) -> A
         _save(appointment)
     if appointment.course_id:
         # The step still has to happen: the re-plan gives it a new tentative visit.
-        from scheduling.services.recording import replan_after_fact
-
         replan_after_fact([appointment.course])
     return appointment
 

@@ -18,6 +18,8 @@ from scheduling.models import (
     RescheduleRequest,
     UsedLink,
 )
+from scheduling.services.appointments import appointment_confirm
+from scheduling.services.recording import period_start_report
 
 
 class LinkUsed(Exception):
@@ -55,8 +57,6 @@ def link_appointment(link: Link) -> Appointment:
 
 
 def appointment_confirm_by_patient(*, link: Link) -> Appointment:
-    from scheduling.services.appointments import appointment_confirm
-
     with transaction.atomic():
         appointment = link_appointment(link)
         _spend(link)
@@ -83,8 +83,6 @@ def reschedule_request_create(*, link: Link, note: str) -> RescheduleRequest:
 
 def period_report_by_patient(*, link: Link, date: dt.date) -> Patient:
     """Record her CD1 (re-planning her courses); a future or ancient date is refused."""
-    from scheduling.services.recording import period_start_report
-
     patient = Patient.objects.select_related("clinic").get(pk=link.subject_id)
     with transaction.atomic():
         _spend(link)

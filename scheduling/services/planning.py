@@ -22,6 +22,7 @@ from scheduling.models import (
     CourseStatus,
 )
 from scheduling.selectors.courses import course_input
+from scheduling.services import reminders
 
 STEP_KINDS = {
     timeline.StepKind.HARVEST: AppointmentKind.HARVEST,
@@ -192,8 +193,6 @@ def _update_status(course: Course, plan: timeline.Plan) -> None:
 
 
 def _after_write(course: Course, result: ReplanResult, *, notify: bool) -> None:
-    from scheduling.services import reminders
-
     for appointment in result.touched:
         reminders.reminders_sync(appointment=appointment)
     if notify and any(change.old_date is not None for change in result.changes):

@@ -29,6 +29,7 @@ from scheduling.models import (
     ThicknessMeasurement,
 )
 from scheduling.selectors.courses import current_batch
+from scheduling.services import reminders
 from scheduling.services.planning import ReplanResult, course_replan
 
 CLOSED_COURSES = (CourseStatus.CANCELLED, CourseStatus.COMPLETED)
@@ -234,8 +235,6 @@ def _set_done_on(appointment: Appointment, day: dt.date, zone) -> None:
     appointment.status = AppointmentStatus.DONE
     appointment.uncertainty_days = 0
     appointment.save()
-    from scheduling.services import reminders
-
     reminders.reminders_sync(appointment=appointment)
 
 

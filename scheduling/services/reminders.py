@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from scheduling import timeline
 from scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -26,6 +27,7 @@ from scheduling.models import (
     ReminderKind,
     ReminderStatus,
 )
+from scheduling.selectors.courses import course_input
 
 logger = logging.getLogger(__name__)
 
@@ -108,9 +110,6 @@ def _transfer_window_opens(appointment: Appointment) -> dt.date | None:
         kind=ReminderKind.TRANSFER_WINDOW_OPENS,
     ).exists():
         return None  # already written for this version; no need to plan again
-    from scheduling import timeline
-    from scheduling.selectors.courses import course_input
-
     try:
         step = timeline.plan(course_input(appointment.course)).step(TRANSFER_STEP)
     except (timeline.PlanRefused, timeline.InvalidCourse, KeyError):
@@ -175,14 +174,12 @@ def reminders_sync(*, appointment: Appointment) -> None:
 
 def expected_period_start(patient: Patient) -> dt.date | None:
     """The day her next period is expected, from the periods she reported (None: none known)."""
-    from scheduling.timeline import InvalidCourse, estimate_cycle
-
     starts = list(patient.period_starts.values_list("date", flat=True))
     try:
-        cycle = estimate_cycle(
+        cycle = timeline.estimate_cycle(
             starts, stated_length=patient.stated_cycle_length, luteal=patient.luteal_length
         )
-    except InvalidCourse:
+    except timeline.InvalidCourse:
         return None
     return cycle.starts[-1] + dt.timedelta(days=cycle.length)
 
