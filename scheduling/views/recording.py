@@ -48,6 +48,11 @@ def _apply(form, write):
         return None
 
 
+def _course(request, course_pk: int, action: policy.Action) -> Course:
+    queryset = Course.objects.select_related("clinic", "patient")
+    return policy.get_for(request, queryset, action, pk=course_pk)
+
+
 @require_http_methods(["GET", "POST"])
 def period_start(request, patient_pk: int):
     patient = policy.get_for(request, Patient.objects.all(), policy.Action.BOOK, pk=patient_pk)
@@ -73,12 +78,7 @@ def period_start(request, patient_pk: int):
 
 @require_http_methods(["GET", "POST"])
 def harvest_done(request, course_pk: int):
-    course = policy.get_for(
-        request,
-        Course.objects.select_related("clinic", "patient"),
-        policy.Action.BOOK,
-        pk=course_pk,
-    )
+    course = _course(request, course_pk, policy.Action.BOOK)
     form = HarvestDoneForm(request.POST or None)
     url = reverse("patient-detail", args=[course.patient_id])
     if request.method == "POST" and form.is_valid():
@@ -123,12 +123,7 @@ def mark_done(request, pk: int):
 
 @require_http_methods(["GET", "POST"])
 def thickness(request, course_pk: int):
-    course = policy.get_for(
-        request,
-        Course.objects.select_related("clinic", "patient"),
-        policy.Action.RECORD_RESULTS,
-        pk=course_pk,
-    )
+    course = _course(request, course_pk, policy.Action.RECORD_RESULTS)
     form = ThicknessForm(request.POST or None)
     url = reverse("patient-detail", args=[course.patient_id])
     if request.method == "POST" and form.is_valid():
