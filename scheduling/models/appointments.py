@@ -62,6 +62,8 @@ class Appointment(models.Model):
     )
     # Raised on every move: the iCalendar SEQUENCE and part of each reminder's identity.
     version = models.PositiveIntegerField(default=1)
+    # A coordinator chose this day: re-planning keeps it for as long as it fits the rules.
+    pinned = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -155,12 +155,14 @@ def appointment_move(
     """Move (or resize) a visit; refused with the reason when the engine or the rooms say no.
 
     The step's later visits depend on the cycle it falls in, not its exact day, and the engine
-    has already refused any day that would break them, so nothing else moves.
+    has already refused any day that would break them, so nothing else moves. The chosen day
+    is pinned: later re-plans keep it while it still fits the rules.
     """
     with transaction.atomic():
         appointment = _locked(appointment)
         ends_at = ends_at or starts_at + (appointment.ends_at - appointment.starts_at)
         _place(appointment, starts_at, ends_at)
+        appointment.pinned = True
         return _save(appointment)
 
 

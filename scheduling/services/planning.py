@@ -1,10 +1,10 @@
 """Re-planning: keep a course's appointments in line with what the timeline engine says.
 
 Called after every new fact (a reported CD1, a harvest, a batch release, a procedure done, a
-thickness result) and after a coordinator moves a visit. Done appointments never move; a
-booked one stays on its day while that day still fits the rules; the others move to their
-step's new day at the same local time. Steps the plan no longer has are cancelled; new steps
-get a tentative appointment. All in one transaction, with the course row locked.
+thickness result). Done appointments never move. A booked one, or one a coordinator moved,
+stays on its day while that day still fits the rules; the others move to their step's new day
+at the same local time. Steps the plan no longer has are cancelled; new steps get a tentative
+appointment. All in one transaction, with the course row locked.
 """
 
 import datetime as dt
@@ -117,9 +117,13 @@ def _keeps_booked_day(
     step: timeline.Step,
     booked_day: dt.date,
 ) -> bool:
-    """A day a coordinator booked stays booked while it still fits every rule."""
+    """A day a coordinator booked or chose stays while it still fits every rule."""
+    chosen = appointment.pinned or appointment.status in (
+        AppointmentStatus.BOOKED,
+        AppointmentStatus.CONFIRMED,
+    )
     return (
-        appointment.status in (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+        chosen
         and booked_day != step_day(step)
         and not timeline.check_step_date(engine_input, step.key, booked_day)
     )

@@ -218,3 +218,18 @@ def test_a_booked_day_that_still_fits_is_kept_on_replanning(released_course):
     )
     infusion.refresh_from_db()
     assert local_day(infusion) != booked_day
+
+
+def test_a_tentative_visit_a_coordinator_moved_keeps_its_day(released_course):
+    from scheduling.services.appointments import appointment_move
+
+    infusion = live(released_course, "infusion-1")  # Wed 11 March, cycle day 10
+    moved_to = infusion.starts_at - dt.timedelta(days=1)  # Tue 10 March, cycle day 9
+    appointment_move(appointment=infusion, starts_at=moved_to)
+
+    course_replan(course=released_course, notify=False)
+
+    infusion.refresh_from_db()
+    assert infusion.starts_at == moved_to
+    assert infusion.status == AppointmentStatus.TENTATIVE
+    assert infusion.pinned
