@@ -172,6 +172,21 @@ def smtp_server() -> Iterator[tuple[Controller, RecordingHandler]]:
         controller.stop()
 
 
+def production_env(**overrides: str) -> dict[str, str]:
+    """The environment of the Makefile's check-deploy target, and nothing of this test run's
+    own (the browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rejects)."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(
+        DEPLOYMENT="production",
+        SECRET_KEY="check-deploy-1732480000-a-long-random-enough-secret-value",
+        ALLOWED_HOSTS="clinic.example.org",
+        EMAIL_HOST="smtp.example.org",
+        DJANGO_SETTINGS_MODULE="clinic.settings",
+        **overrides,
+    )
+    return env
+
+
 def wait_until(condition, *, timeout: float = 20, interval: float = 0.1, message: str = ""):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

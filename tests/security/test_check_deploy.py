@@ -5,19 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.services import production_env
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_check_deploy_has_no_warning_with_production_settings():
-    # The same variables as the Makefile's check-deploy target, and nothing of this test run's
-    # own (the browser fixture sets DJANGO_ALLOW_ASYNC_UNSAFE, which check --deploy rejects).
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env.update(
-        DEPLOYMENT="production",
-        SECRET_KEY="check-deploy-1732480000-a-long-random-enough-secret-value",
-        ALLOWED_HOSTS="clinic.example.org",
-        EMAIL_HOST="smtp.example.org",
-    )
+    env = production_env()
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

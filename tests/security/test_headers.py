@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from scheduling import links
 from tests import factories
+from tests.services import production_env
 
 pytestmark = pytest.mark.django_db
 
@@ -102,23 +103,9 @@ def test_production_cookies_and_redirects_are_strict():
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
-        env=_production_env(),
+        env=production_env(),
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
     assert out == ["True", "True", "True", "True", "True", "False"]
-
-
-def _production_env() -> dict[str, str]:
-    import os
-
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env.update(
-        DEPLOYMENT="production",
-        SECRET_KEY="check-deploy-1-a-long-random-enough-secret-value-for-the-test",
-        ALLOWED_HOSTS="clinic.example.org",
-        EMAIL_HOST="smtp.example.org",
-        DJANGO_SETTINGS_MODULE="clinic.settings",
-    )
-    return env
