@@ -4,17 +4,20 @@ Templates live in templates/emails/<kind>.subject.txt, .txt and .html. Emails ar
 the patient's language and time zone, and carry no diagnosis, therapy or result (health data).
 """
 
+import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
 from email.utils import make_msgid
+from functools import cached_property
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 
 from scheduling import ics, links
+from scheduling.mime import PatientMessage
 from scheduling.models import EmailMessage, EmailStatus, Patient
 
 logger = logging.getLogger(__name__)
@@ -51,10 +54,10 @@ def render_email(email: OutgoingEmail) -> tuple[str, str, str]:
     return " ".join(subject.split()), text, html
 
 
-def build_message(email: OutgoingEmail, connection=None) -> tuple[EmailMultiAlternatives, str, str]:
+def build_message(email: OutgoingEmail, connection=None) -> tuple[PatientMessage, str, str]:
     subject, text, html = render_email(email)
     message_id = email.message_id or make_msgid(domain="endoplan.local")
-    message = EmailMultiAlternatives(
+    message = PatientMessage(
         subject=subject,
         body=text,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -88,43 +91,66 @@ def send_email(email: OutgoingEmail, connection=None) -> EmailMessage:
 
 def log_email(
     email: OutgoingEmail,
-    message: EmailMultiAlternatives,
+    message: PatientMessage,
     subject: str,
     message_id: str,
     *,
     error: Exception | None = None,
 ) -> None:
-    """Record the email under its Message-ID (a retry of the same reminder updates the row).
+    """Record the email under its Message-ID (a retry of the same reminder updates the row)."""
+    with connection.cursor() as cursor:
+        cursor.execute(log_sql(), email_log_row(email, message, subject, message_id, error=error))
 
-    One INSERT … ON CONFLICT statement (SQLite and PostgreSQL): it runs once per email sent.
-    """
-    values = {
-        "clinic_id": email.patient.clinic_id,
-        "patient_id": email.patient.pk,
-        "reminder_id": email.reminder_id,
-        "kind": email.kind,
-        "to": email.patient.email,
-        "subject": subject[:200],
-        "body_text": message.body,
-        "message_id": message_id,
-        "status": EmailStatus.FAILED if error else EmailStatus.SENT,
-        "error": describe_error(error) if error else "",
-        "created_at": connection.ops.adapt_datetimefield_value(timezone.now()),
-    }
+
+def email_log_row(
+    email: OutgoingEmail,
+    message: PatientMessage,
+    subject: str,
+    message_id: str,
+    *,
+    error: Exception | None = None,
+) -> list:
+    """The parameters of `log_sql()` for one email, in `LOG_COLUMNS` order."""
+    return [
+        email.patient.clinic_id,
+        email.patient.pk,
+        email.reminder_id,
+        email.kind,
+        email.patient.email,
+        subject[:200],
+        message.body,
+        message_id,
+        EmailStatus.FAILED if error else EmailStatus.SENT,
+        describe_error(error) if error else "",
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+    ]
+
+
+LOG_COLUMNS = (
+    "clinic_id", "patient_id", "reminder_id", "kind", "to", "subject", "body_text",
+    "message_id", "status", "error", "created_at",
+)  # fmt: skip
+
+
+def log_sql() -> str:
+    """One INSERT … ON CONFLICT statement (SQLite and PostgreSQL); it runs once per email sent."""
+    return _log_sql(connection.vendor)
+
+
+@functools.cache
+def _log_sql(vendor: str) -> str:
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(name) for name in values)
+    columns = ", ".join(quote(name) for name in LOG_COLUMNS)
     updates = ", ".join(
         f"{quote(name)} = excluded.{quote(name)}"
-        for name in values
+        for name in LOG_COLUMNS
         if name not in ("message_id", "created_at")
     )
-    sql = (
+    return (
         f"INSERT INTO {quote(EmailMessage._meta.db_table)} ({columns}) "  # noqa: S608
-        f"VALUES ({', '.join(['%s'] * len(values))}) "
+        f"VALUES ({', '.join(['%s'] * len(LOG_COLUMNS))}) "
         f"ON CONFLICT ({quote('message_id')}) DO UPDATE SET {updates}"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, list(values.values()))
 
 
 def describe_error(error: Exception) -> str:
@@ -147,7 +173,7 @@ def reminder_email(reminder) -> OutgoingEmail:
         appointment = reminder.appointment
         context.update(
             appointment=appointment,
-            starts_at=appointment.starts_at,
+            when=LocalStart(appointment.starts_at),
             confirm_url=links.appointment_url(links.Purpose.CONFIRM, appointment)
             if appointment.status == "booked"
             else "",
@@ -157,7 +183,7 @@ def reminder_email(reminder) -> OutgoingEmail:
         attachments.append(
             Attachment(
                 "appointment.ics",
-                ics.calendar_bytes([appointment], appointment.clinic.name),
+                ics.calendar_bytes([appointment]),
                 "text/calendar",
             )
         )
@@ -171,6 +197,36 @@ def reminder_email(reminder) -> OutgoingEmail:
         attachments=attachments,
         reminder_id=reminder.pk,
     )
+
+
+class LocalStart:
+    """An appointment's start as the patient reads it, for templates (`{{ when.time }}`).
+
+    Formatted when first read, that is while rendering in her language and time zone, and
+    once per email although the subject, text and HTML all show it.
+    """
+
+    def __init__(self, starts_at: dt.datetime):
+        self.starts_at = starts_at
+
+    def _format(self, pattern: str) -> str:
+        return formats.date_format(timezone.localtime(self.starts_at), pattern)
+
+    @cached_property
+    def date(self) -> str:
+        return self._format("l j F Y")
+
+    @cached_property
+    def day(self) -> str:
+        return self._format("l j F")
+
+    @cached_property
+    def short_date(self) -> str:
+        return self._format("D j M")
+
+    @cached_property
+    def time(self) -> str:
+        return self._format("H:i")
 
 
 @dataclass
@@ -190,8 +246,6 @@ def describe_step(key: str) -> str:
 
 
 def plan_changes_email(patient: Patient, changes: list[dict]) -> OutgoingEmail:
-    import datetime as dt
-
     lines = [
         DateChange(
             what=describe_step(change["key"]),

@@ -41,14 +41,21 @@ def appointment_event(appointment: Appointment, describe: Describe = patient_des
 
 
 def calendar_bytes(
-    appointments: Iterable[Appointment], name: str, describe: Describe = patient_description
+    appointments: Iterable[Appointment],
+    name: str | None = None,
+    describe: Describe = patient_description,
 ) -> bytes:
+    """A calendar of `appointments`; `name` titles a subscribed feed.
+
+    A single appointment to import (an email attachment, a download) has no name: some
+    calendar apps would otherwise make a new calendar called that for one event.
+    """
     calendar = Calendar()
     calendar.add("prodid", "-//Endoplan//Appointments//EN")
     calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", name)
+    if name:
+        calendar.add("x-wr-calname", name)
     for appointment in appointments:
         calendar.add_component(appointment_event(appointment, describe))
     return calendar.to_ical()

@@ -107,8 +107,13 @@ class Reminder(models.Model):
                 condition=models.Q(status="claimed"),
                 name="reminder_claim_token",
             ),
-            # Read by the coordinators' "needs attention" lists.
-            models.Index(fields=["clinic", "status"], name="reminder_clinic_status"),
+            # Read by the coordinators' "needs attention" lists. Partial, so that sending a
+            # reminder (claimed → sent) never has to update it.
+            models.Index(
+                fields=["clinic", "status", "due_at"],
+                condition=models.Q(status__in=["failed", "missed"]),
+                name="reminder_needs_attention",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,9 @@ from scheduling.emails import (
     OutgoingEmail,
     build_message,
     describe_error,
+    email_log_row,
     log_email,
+    log_sql,
     reminder_email,
 )
 from scheduling.models import (
@@ -165,7 +167,16 @@ class _Batch:
         self.smtp = get_connection()
         self.counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
         self.server_down: Exception | None = None
-        self.delivered: tuple[Reminder, OutgoingEmail, object, str, str] | None = None
+        # The row just delivered, as the parameters of MARK_SENT and of its log line: it is
+        # recorded in the transaction that begins the next row (or by `flush`).
+        self.delivered: tuple[list, list] | None = None
+
+    def record_delivered(self, row: Reminder, email: OutgoingEmail, message, subject, message_id):
+        now = _db_now()
+        self.delivered = (
+            [now, now, row.pk, self.token],
+            email_log_row(email, message, subject, message_id),
+        )
 
     def flush(self) -> None:
         if self.delivered is not None:
@@ -175,27 +186,25 @@ class _Batch:
     def _mark_delivered(self) -> None:
         if self.delivered is None:
             return
-        row, email, message, subject, message_id = self.delivered
+        mark_sent, log_row = self.delivered
         self.delivered = None
-        if not _execute(MARK_SENT, [_db_now(), _db_now(), row.pk, self.token]):
-            logger.warning("reminder %s was sent after its claim ended", row.pk)
-        log_email(email, message, subject, message_id)
+        if not _execute(MARK_SENT, mark_sent):
+            logger.warning("reminder %s was sent after its claim ended", mark_sent[2])
+        _execute(log_sql(), log_row)
 
     def begin(self, row: Reminder) -> bool:
-        """Record the previous row as sent and count this row's attempt, in one transaction."""
-        now = timezone.now()
+        """Record the previous row as sent and count this row's attempt, in one transaction.
+
+        Every parameter is ready before the transaction starts: on SQLite it holds the one
+        write lock that all workers share.
+        """
+        now = _db_now()
         appointment = row.appointment
+        starts_at = _db(appointment.starts_at) if appointment else now
+        params = [now, now, row.pk, self.token, now, now, starts_at]
         with transaction.atomic():
             self._mark_delivered()
-            return bool(
-                _execute(
-                    BEGIN,
-                    [
-                        _db(now), _db(now), row.pk, self.token, _db(now),
-                        _db(now), _db(appointment.starts_at if appointment else now),
-                    ],
-                )
-            )  # fmt: skip
+            return bool(_execute(BEGIN, params))
 
 
 def _send_one(row: Reminder, batch: _Batch) -> str:
@@ -237,7 +246,7 @@ def _send_one(row: Reminder, batch: _Batch) -> str:
         _fail(row, token, error)
         log_email(email, message, subject, message_id, error=error)
         return "failed"
-    batch.delivered = (row, email, message, subject, message_id)
+    batch.record_delivered(row, email, message, subject, message_id)
     return "sent"
 
 

@@ -127,7 +127,7 @@ def calendar(request, token: str):
     if appointment is None:
         return _problem(request, "This appointment no longer exists.", status=410)
     response = HttpResponse(
-        ics.calendar_bytes([appointment], appointment.clinic.name),
+        ics.calendar_bytes([appointment]),
         content_type="text/calendar; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="appointment.ics"'
