@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import os
 import re
+import shutil
 import smtplib
 import sys
 import tempfile
@@ -151,6 +152,7 @@ def main() -> int:
     from tests.services import CeleryBeat, CeleryWorker
 
     processes = []
+    succeeded = False
     try:
         call_command("migrate", verbosity=0)
         sample = make_reminders(args.count)
@@ -204,12 +206,16 @@ def main() -> int:
         print(f"received           : {received} of {args.count} (duplicates: {duplicates})")
         print(f"rows marked sent   : {sent_rows}")
         print(f"ratio              : {rate / plain_rate:.2f} of the plain loop (target >= 0.5)")
-        return 0 if received == args.count and duplicates == 0 else 1
+        succeeded = received == args.count and duplicates == 0
+        return 0 if succeeded else 1
     finally:
         for process in reversed(processes):
             process.stop()
+            if succeeded:  # the Celery logs of a run that failed are kept in var/
+                process.log_path.unlink(missing_ok=True)
         controller.stop()
         redis_server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
