@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.db.models import Q
 from django.utils import timezone
 
 from scheduling import timeline
@@ -73,10 +74,26 @@ def _done_by_kind(course: Course) -> dict[str, list]:
     return groups
 
 
+def course_chosen_days(course: Course) -> tuple[tuple[str, dt.date], ...]:
+    """The days the clinic chose for steps still to come: the local day of each live
+    appointment that is booked, confirmed or pinned (moved by a coordinator)."""
+    zone = course.clinic.zone
+    chosen = (
+        course.appointments.exclude(step_key="")
+        .filter(
+            Q(status__in=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED))
+            | Q(status=AppointmentStatus.TENTATIVE, pinned=True)
+        )
+        .values_list("step_key", "starts_at")
+    )
+    return tuple(sorted((key, starts_at.astimezone(zone).date()) for key, starts_at in chosen))
+
+
 def course_input(
     course: Course, *, period_starts: list[dt.date] | None = None, today: dt.date | None = None
 ) -> timeline.CourseInput:
-    """The engine's input. Visits still to come are planned from today on, never in the past."""
+    """The engine's input. Visits still to come are planned from today on, never in the past;
+    days the clinic chose for them are kept while they fit the rules (the engine decides)."""
     patient = course.patient
     clinic = course.clinic
     today = today or timezone.localdate(timezone=clinic.zone)
@@ -94,4 +111,5 @@ def course_input(
         closed_dates=clinic_closed_dates(clinic),
         protocol=clinic_protocol(clinic, course),
         facts=course_facts(course) if course.pk else timeline.Facts(),
+        chosen_days=course_chosen_days(course) if course.pk else (),
     )

@@ -131,7 +131,10 @@ def appointment_book(
     clinician: User,
     actor: User | None = None,
 ) -> Appointment:
-    """A tentative step (or a booked visit being re-booked) gets its time, room and clinician."""
+    """A tentative step (or a booked visit being re-booked) gets its time, room and clinician.
+
+    The booked day is the clinic's choice: the course's later steps are planned from it.
+    """
     with transaction.atomic():
         appointment = _locked(appointment)
         if room.clinic_id != appointment.clinic_id or not room.is_active:
@@ -142,7 +145,9 @@ def appointment_book(
         _place(appointment, starts_at, starts_at + slots.visit_duration(appointment.kind))
         appointment.status = AppointmentStatus.BOOKED
         appointment.uncertainty_days = 0
-        return _save(appointment)
+        _save(appointment)
+    _replan_later_steps(appointment)
+    return appointment
 
 
 def appointment_move(
@@ -154,16 +159,24 @@ def appointment_move(
 ) -> Appointment:
     """Move (or resize) a visit; refused with the reason when the engine or the rooms say no.
 
-    The step's later visits depend on the cycle it falls in, not its exact day, and the engine
-    has already refused any day that would break them, so nothing else moves. The chosen day
-    is pinned: later re-plans keep it while it still fits the rules.
+    The chosen day is pinned: re-plans keep it while it still fits the rules, and the course's
+    later tentative steps are planned from it, starting now.
     """
     with transaction.atomic():
         appointment = _locked(appointment)
         ends_at = ends_at or starts_at + (appointment.ends_at - appointment.starts_at)
         _place(appointment, starts_at, ends_at)
         appointment.pinned = True
-        return _save(appointment)
+        _save(appointment)
+    _replan_later_steps(appointment)
+    return appointment
+
+
+def _replan_later_steps(appointment: Appointment) -> None:
+    # No "your dates changed" email: the visit's own reminders carry its new time, and the
+    # coordinator may still be trying days; later visits are told when they are booked.
+    if appointment.course_id:
+        replan_after_fact([appointment.course], notify=False)
 
 
 def appointment_confirm(*, appointment: Appointment, actor: User | None = None) -> Appointment:

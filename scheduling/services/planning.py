@@ -1,10 +1,11 @@
 """Re-planning: keep a course's appointments in line with what the timeline engine says.
 
 Called after every new fact (a reported CD1, a harvest, a batch release, a procedure done, a
-thickness result). Done appointments never move. A booked one, or one a coordinator moved,
-stays on its day while that day still fits the rules; the others move to their step's new day
-at the same local time. Steps the plan no longer has are cancelled; new steps get a tentative
-appointment. All in one transaction, with the course row locked.
+thickness result). Done appointments never move. The days of booked, confirmed and pinned
+appointments go into the engine's input (``course_input``), which keeps each on its day while
+that day still fits the rules and plans the later steps from it; every appointment then moves
+to its step's day at the same local time. Steps the plan no longer has are cancelled; new
+steps get a tentative appointment. All in one transaction, with the course row locked.
 """
 
 import datetime as dt
@@ -66,8 +67,7 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
         course = (
             Course.objects.select_for_update().select_related("clinic", "patient").get(pk=course.pk)
         )
-        engine_input = course_input(course)
-        plan = timeline.plan(engine_input)
+        plan = timeline.plan(course_input(course))
         result = ReplanResult(plan=plan)
         live = {
             appointment.step_key: appointment
@@ -95,8 +95,6 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
                 result.touched.append(_create(course, step, day))
                 continue
             old_day = appointment.starts_at.astimezone(course.clinic.zone).date()
-            if _keeps_booked_day(engine_input, appointment, step, old_day):
-                continue
             if _move(course, appointment, step, day):
                 result.changes.append(timeline.Change(step.key, old_day, day))
                 result.touched.append(appointment)
@@ -109,24 +107,6 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
         _update_status(course, plan)
         _after_write(course, result, notify=notify)
     return result
-
-
-def _keeps_booked_day(
-    engine_input: timeline.CourseInput,
-    appointment: Appointment,
-    step: timeline.Step,
-    booked_day: dt.date,
-) -> bool:
-    """A day a coordinator booked or chose stays while it still fits every rule."""
-    chosen = appointment.pinned or appointment.status in (
-        AppointmentStatus.BOOKED,
-        AppointmentStatus.CONFIRMED,
-    )
-    return (
-        chosen
-        and booked_day != step_day(step)
-        and not timeline.check_step_date(engine_input, step.key, booked_day)
-    )
 
 
 def _create(course: Course, step: timeline.Step, day: dt.date) -> Appointment:

@@ -25,6 +25,12 @@ Rules the issue left open, decided here:
   non-responder at the maximum. Results before the first infusion are baseline, not decisions.
 * Step windows (``window_start``/``window_end``) are the days a planned visit may take within
   its cycle after not-before, readiness and expiry are applied; done steps have none.
+* A day the clinic chose for a step not yet done (``CourseInput.chosen_days``: booked,
+  confirmed or moved by a coordinator) is where the step goes while it passes the checks
+  ``check_step_date`` applies against the steps before it; later steps are planned from it.
+  A chosen day that no longer fits is left out with a warning and the step is planned as if
+  none had been chosen. Facts win: a done step ignores its chosen day. A chosen transfer day
+  becomes the first suggested day, followed by the suggestions of later cycles.
 """
 
 from __future__ import annotations
@@ -147,6 +153,9 @@ class CourseInput:
     closed_dates: frozenset[date] = frozenset()
     protocol: Protocol = field(default_factory=Protocol)
     facts: Facts = field(default_factory=Facts)
+    # (step key, day) the clinic chose for steps not done yet. Not facts: the plan may reject
+    # them, and ``replan`` rebuilds facts from the previous plan's done steps.
+    chosen_days: tuple[tuple[str, date], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,6 +267,9 @@ def _validate(course: CourseInput) -> None:
     months = p.follow_up_months
     if len(set(months)) != len(months):
         raise InvalidCourse("Each follow-up month may appear only once.")
+    chosen_keys = [key for key, _ in course.chosen_days]
+    if len(set(chosen_keys)) != len(chosen_keys):
+        raise InvalidCourse("A step may have only one chosen day.")
 
 
 def _label(key: str) -> str:
@@ -274,6 +286,17 @@ def _label(key: str) -> str:
 
 def _sentence(text: str) -> str:
     return text[0].upper() + text[1:]
+
+
+def _blank_step(key: str) -> Step:
+    """A step with only what its key says: kind, infusion number, follow-up months."""
+    name, _, number = key.rpartition("-")  # "infusion-2", "follow-up-3", "harvest"
+    return Step(
+        key=key,
+        kind=_KINDS[name or number],
+        number=int(number) if name in ("infusion", "ultrasound") else None,
+        months=int(number) if name == "follow-up" else None,
+    )
 
 
 class _Planner:
@@ -303,6 +326,7 @@ class _Planner:
         expires_on = course.facts.expires_on
         self.expiry = None if expires_on is None else expires_on.toordinal()
         self.cells_ready = self.not_before  # first day the cells may be infused
+        self.chosen = dict(course.chosen_days)
         self.warnings: list[str] = []
         self.items: list[tuple[int, int, int, Step]] = []  # (sort day, rank, sequence, step)
         self.cycle_of: dict[str, int] = {}  # visit key -> cycle index
@@ -331,7 +355,15 @@ class _Planner:
         if isinstance(found, str):
             raise PlanRefused(self._refusal(key, found, window, index, low))
         day, at, first, last = found
-        if required and at != index:
+        missed_cycle = required and at != index
+        self.cycle_of[key] = at  # an ultrasound may go as late as the cycle found for it
+        chosen = self._chosen_day(_blank_step(key), day)
+        if chosen is not None:
+            day, at = chosen, self.cycles.locate(chosen)[0]
+            # the window of the chosen day's cycle: it holds that day, so place() finds it
+            found = self.cycles.place(window, at, low, high)
+            first, last = (day, day) if isinstance(found, str) else found[2:]
+        if missed_cycle:
             self.warnings.append(
                 f"{_sentence(_label(key))} could not be placed in the cycle starting "
                 f"{_day(self.cycles.bounds(index)[0])} (no suitable open clinic day in its "
@@ -339,6 +371,22 @@ class _Planner:
             )
         self._add(key, day, at, window=(first, last))
         return day, at
+
+    def _chosen_day(self, step: Step, planned: int | None) -> int | None:
+        """The day the clinic chose for ``step`` when it differs from ``planned`` and passes
+        the checks ``check_step_date`` applies; a chosen day that fails them gets a warning."""
+        chosen = self.chosen.get(step.key)
+        if chosen is None or chosen.toordinal() == planned:
+            return None
+        reasons = self.reasons(step, chosen)
+        if not reasons:
+            return chosen.toordinal()
+        instead = "" if planned is None else f" It is planned on {_day(planned)} instead."
+        self.warnings.append(
+            f"{_sentence(_label(step.key))} was set for {chosen}, which no longer fits: "
+            f"{' '.join(reasons)}{instead}"
+        )
+        return None
 
     def _refusal(self, key: str, reason: str, window: WindowRule, index: int, low: int) -> str:
         label = _label(key)
@@ -373,10 +421,8 @@ class _Planner:
         start, length = cycles.bounds(index)
         cycle_day = day - start + 1
         uncertainty = 0 if done or not cycle_bound else cycles.uncertainty(index)
-        name, _, number = key.rpartition("-")  # "infusion-2", "follow-up-3", "harvest"
-        step = Step(
-            key=key,
-            kind=_KINDS[name or number],
+        step = dataclasses.replace(
+            _blank_step(key),
             date=_day(day),
             cycle_start=_day(start),
             cycle_day=cycle_day,
@@ -384,8 +430,6 @@ class _Planner:
             tentative=uncertainty > 0,
             uncertainty_days=uncertainty,
             done=done,
-            number=int(number) if name in ("infusion", "ultrasound") else None,
-            months=int(number) if name == "follow-up" else None,
             window_start=None if window is None else _day(window[0]),
             window_end=None if window is None else _day(window[1]),
             thickness_mm=mm,
@@ -443,6 +487,7 @@ class _Planner:
             if start is None:
                 raise PlanRefused("The clinic has no open day in the year from not-before.")
             if course.source != Source.UMBILICAL_CORD:
+                start = self._chosen_day(_blank_step("harvest"), start) or start
                 self._add("harvest", start, cycle_bound=False)
         released = facts.released_on
         if released is not None:
@@ -547,7 +592,7 @@ class _Planner:
     def _plan_transfer(self, last_index: int) -> None:
         cycles = self.cycles
         first = last_index + self.course.protocol.transfer_wait_cycles + 1
-        suggested = []
+        suggested: list[tuple[int, date]] = []  # (cycle index, day)
         for index in (first, first + 1):
             start, length = cycles.bounds(index)
             low, high, preferred = luteal_window(length, self.luteal)
@@ -557,7 +602,7 @@ class _Planner:
                     low, high, min(max(start + preferred - 1, low), high)
                 )
                 if day is not None:
-                    suggested.append(_day(day))
+                    suggested.append((index, _day(day)))
         window_start = cycles.bounds(first)[0]
         second_start, second_length = cycles.bounds(first + 1)
         uncertainty = cycles.uncertainty(first + 1)
@@ -568,8 +613,15 @@ class _Planner:
             uncertainty_days=uncertainty,
             window_start=_day(window_start),
             window_end=_day(second_start + second_length - 1),
-            suggested=tuple(suggested),
+            suggested=tuple(day for _, day in suggested),
         )
+        planned = step.suggested[0].toordinal() if step.suggested else None
+        chosen = self._chosen_day(step, planned)
+        if chosen is not None:
+            # the clinic's day first, then the suggestions of the cycles after its cycle
+            at = cycles.locate(chosen)[0]
+            later = tuple(day for index, day in suggested if index > at)
+            step = dataclasses.replace(step, suggested=(_day(chosen), *later))
         self.items.append((window_start, _RANK[StepKind.TRANSFER_WINDOW], len(self.items), step))
 
     def _plan_follow_ups(self, last_infusion: int) -> None:
@@ -682,8 +734,13 @@ def check_step_date(course: CourseInput, key: str, proposed: date) -> list[str]:
     """Why step ``key`` may not move to ``proposed`` (an empty list: it may).
 
     Checks the step against the rules and the steps before it; later steps are re-planned
-    after the move. Raises ``KeyError`` for a key the plan does not have.
+    after the move. The step's own chosen day is left out (the question is whether it may
+    move); the other steps' chosen days hold. Raises ``KeyError`` for a key the plan does not
+    have.
     """
+    others = tuple(pair for pair in course.chosen_days if pair[0] != key)
+    if others != course.chosen_days:
+        course = dataclasses.replace(course, chosen_days=others)
     planner = _Planner(course)
     step = planner.run().step(key)
     if step.done:

@@ -5,6 +5,7 @@ and a history of exact cycles ending on ANCHOR (a Monday): cycle k then starts o
 ANCHOR + k * L and cycle day d of it is ANCHOR + k * L + (d - 1).
 """
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -518,6 +519,7 @@ def _fields(value: CourseInput) -> dict:
         {"planned_infusions": 4},
         {"period_starts": ()},
         {"facts": Facts(harvested_on=date(2025, 2, 1), infusions_done=(date(2025, 1, 20),))},
+        {"chosen_days": (("infusion-1", ANCHOR), ("infusion-1", ANCHOR + timedelta(1)))},
     ],
 )
 def test_invalid_course(changes):
@@ -572,6 +574,115 @@ def test_check_step_date_done_step_and_artery_and_expiry():
         "after the previous thickness" in r
         for r in check_step_date(done, "infusion-2", day_of(28, 2, 10))
     )
+
+
+# -- days the clinic chose -----------------------------------------------------------------------
+
+
+def test_a_chosen_infusion_day_two_days_later_plans_the_follow_ups_from_it():
+    chosen = date(2025, 2, 14)  # CD12 of the cycle from 02-03, two days after the planned CD10
+    result = plan(course(28, chosen_days=(("infusion-1", chosen),)))
+    assert result.step("infusion-1").date == chosen
+    assert result.step("ultrasound-1").date == date(2025, 3, 14)  # same cycle, same ultrasound
+    assert result.step("follow-up-3").date == date(2025, 6, 6)
+    # 12 months after 02-14 is 2026-02-14, CD13 of the cycle from 02-02: past its CD12, so the
+    # follow-up goes to the next cycle's CD12 (from the engine's 02-12 it was 2026-02-13).
+    assert result.step("follow-up-12").date == date(2026, 3, 13)
+    assert result.warnings == plan(course(28)).warnings
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_a_chosen_infusion_in_the_next_cycle_moves_every_later_step(length):
+    chosen = day_of(length, 2, INFUSION_DAY[length])  # the engine plans cycle 1
+    result = plan(
+        course(length, facts=released_in(length, 1), chosen_days=(("infusion-1", chosen),))
+    )
+    infusion = result.step("infusion-1")
+    assert (infusion.date, infusion.cycle_day) == (chosen, INFUSION_DAY[length])
+    assert (infusion.window_start, infusion.window_end) == (
+        day_of(length, 2, 6),
+        day_of(length, 2, OVULATION[length]),
+    )
+    assert result.step("ultrasound-1").date == day_of(length, 3, ULTRASOUND_DAY[length])
+    window = result.step("transfer-window")
+    assert (window.window_start, window.window_end) == (
+        day_of(length, 5, 1),
+        day_of(length, 7, 1) - timedelta(days=1),
+    )
+    assert window.suggested == (
+        day_of(length, 5, TRANSFER_DAY[length]),
+        day_of(length, 6, TRANSFER_DAY[length]),
+    )
+    for months in (3, 6, 12):
+        due = chosen + relativedelta(months=+months)
+        cycle = (due - ANCHOR).days // length
+        expected = day_of(length, cycle, ULTRASOUND_DAY[length])
+        if expected < due:
+            expected = day_of(length, cycle + 1, ULTRASOUND_DAY[length])
+        assert result.step(f"follow-up-{months}").date == expected
+
+
+def test_a_chosen_harvest_day_delays_the_cells_and_the_infusion():
+    result = plan(course(28, chosen_days=(("harvest", date(2025, 1, 24)),)))
+    assert result.step("harvest").date == date(2025, 1, 24)
+    assert result.step("expansion").ready_by == date(2025, 2, 14)
+    assert result.step("infusion-1").date == date(2025, 2, 14)  # CD12: nearest CD10 once ready
+
+
+def test_a_chosen_day_that_no_longer_fits_is_ignored_with_a_warning():
+    c = course(facts=released_in(28, 1), open_weekdays=frozenset(range(5)))
+    luteal = day_of(28, 1, 16)  # a Friday, past ovulation on CD14
+    result = plan(replace(c, chosen_days=(("infusion-1", luteal),)))
+    unchosen = plan(c)
+    assert result.steps == unchosen.steps
+    (warning,) = set(result.warnings) - set(unchosen.warnings)
+    assert warning.startswith(f"Infusion 1 was set for {luteal}, which no longer fits")
+    assert "luteal" in warning and str(day_of(28, 1, 10)) in warning
+
+
+def test_a_done_step_ignores_its_chosen_day():
+    facts = after_first_infusion(5.5).facts
+    chosen = (("infusion-1", day_of(28, 1, 12)), ("ultrasound-1", day_of(28, 2, 11)))
+    result = plan(course(facts=facts, chosen_days=chosen))
+    assert result == plan(course(facts=facts))
+    assert result.step("infusion-1").date == day_of(28, 1, 10) and result.step("infusion-1").done
+
+
+def test_a_chosen_ultrasound_moves_the_next_infusion():
+    c = course(planned_infusions=2, facts=released_in(28, 1))
+    assert plan(c).step("infusion-2").date == day_of(28, 3, 10)
+    # the ultrasound may wait for a later cycle only when the engine could not find a day in
+    # the cycle after the infusion: cycle 2's late-proliferative days CD11-14 are closed here
+    closed = frozenset(day_of(28, 2, d) for d in range(11, 15))
+    c = replace(c, closed_dates=closed, chosen_days=(("ultrasound-1", day_of(28, 3, 11)),))
+    assert plan(replace(c, chosen_days=())).step("ultrasound-1").date == day_of(28, 3, 12)
+    result = plan(c)
+    assert result.step("ultrasound-1").date == day_of(28, 3, 11)
+    assert result.step("infusion-2").date == day_of(28, 4, 10)
+
+
+@pytest.mark.parametrize(("cycle", "later"), [(4, True), (5, False)])
+def test_a_chosen_transfer_day_is_the_first_suggestion(cycle, later):
+    chosen = day_of(28, cycle, 17)
+    result = plan(course(facts=released_in(28, 1), chosen_days=(("transfer-window", chosen),)))
+    expected = (chosen, day_of(28, 5, 19)) if later else (chosen,)
+    assert result.step("transfer-window").suggested == expected
+    outside = plan(course(facts=released_in(28, 1), chosen_days=(("transfer-window", ANCHOR),)))
+    assert outside.step("transfer-window").suggested == (day_of(28, 4, 19), day_of(28, 5, 19))
+    assert any("embryo-transfer window was set for" in w for w in outside.warnings)
+
+
+def test_check_step_date_ignores_the_steps_own_chosen_day_but_not_the_others():
+    moved = (("infusion-1", day_of(28, 2, 10)),)
+    c = course(facts=released_in(28, 1), chosen_days=moved)
+    assert check_step_date(c, "infusion-1", day_of(28, 1, 10)) == []
+    assert check_step_date(c, "infusion-1", day_of(28, 2, 10)) == []
+    # the ultrasound follows the chosen infusion's cycle, not the one the engine would pick
+    assert any(
+        "cycle after the infusion" in r
+        for r in check_step_date(c, "ultrasound-1", day_of(28, 2, 12))
+    )
+    assert check_step_date(c, "ultrasound-1", day_of(28, 3, 12)) == []
 
 
 # -- re-planning -------------------------------------------------------------------------------

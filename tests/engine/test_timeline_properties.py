@@ -26,6 +26,7 @@ from scheduling.timeline import (
     Source,
     Step,
     StepKind,
+    check_step_date,
     plan,
     plan_to_dict,
     replan,
@@ -291,6 +292,88 @@ def test_plan_of_its_own_facts_changes_nothing(course, count):
     assert [(k, d, x, None if k in done else w) for k, d, x, w in shown(original)] == shown(again)
     fed_back = facts_from(again, count, mm)
     assert fed_back == facts
+
+
+def planned_day(step: Step) -> date | None:
+    """The day a step's appointment goes on: a visit's date, the first suggested transfer day."""
+    if step.kind == StepKind.TRANSFER_WINDOW:
+        return step.suggested[0] if step.suggested else None
+    return step.date
+
+
+def follows_from(step: Step, key: str) -> bool:
+    """Whether the engine plans ``step`` from where step ``key`` is."""
+    if key == "harvest":
+        return step.kind not in (StepKind.HARVEST, StepKind.EXPANSION)
+    name, _, number = key.rpartition("-")
+    if name not in ("infusion", "ultrasound"):
+        return False
+    later_infusion = step.number is not None and step.number > int(number)
+    if name == "infusion":
+        own_ultrasound = step.key == f"ultrasound-{number}"
+        downstream = step.kind in (StepKind.TRANSFER_WINDOW, StepKind.FOLLOW_UP)
+        return later_infusion or own_ultrasound or downstream
+    return later_infusion
+
+
+@SETTINGS
+@given(courses(), st.integers(0, 8), st.data())
+def test_choosing_the_planned_days_changes_nothing(course, count, data):
+    """The days the engine planned, chosen again, give the same plan; so does any day chosen
+    for a step already done (facts win)."""
+    original = planned_or_refused(course)
+    if original is None:
+        return
+    mm = data.draw(st.lists(st.floats(3.0, 10.0), min_size=3, max_size=3))
+    course = replace(course, facts=facts_from(original, count, mm))
+    partway = planned_or_refused(course)
+    if partway is None:
+        return
+    picked = data.draw(st.lists(st.sampled_from(partway.steps), unique_by=lambda s: s.key))
+    chosen = []
+    for step in picked:
+        day = planned_day(step)
+        if step.done:
+            day = (step.date or course.not_before) + timedelta(data.draw(st.integers(-30, 30)))
+        if day is not None:
+            chosen.append((step.key, day))
+    event(f"{len(chosen)} chosen, {sum(s.done for s in picked)} of them done")
+    assert plan(replace(course, chosen_days=tuple(chosen))) == partway
+
+
+@SETTINGS
+@given(courses(), st.data())
+def test_a_chosen_day_lands_where_check_step_date_allows_it(course, data):
+    """A chosen day check_step_date accepts is where the step goes, every rule still holds and
+    the steps planned from it come after it; a day it refuses changes nothing but a warning."""
+    original = planned_or_refused(course)
+    if original is None:
+        return
+    movable = [s for s in original.steps if s.kind != StepKind.EXPANSION and planned_day(s)]
+    kind = data.draw(st.sampled_from(sorted({s.kind for s in movable})))
+    step = data.draw(st.sampled_from([s for s in movable if s.kind == kind]))
+    planned = planned_day(step)
+    if step.window_start and step.window_end and data.draw(st.booleans()):
+        day = data.draw(st.dates(step.window_start, step.window_end))  # often allowed
+    else:
+        day = planned + timedelta(data.draw(st.integers(-10, 45)))
+    reasons = check_step_date(course, step.key, day)
+    chosen = replace(course, chosen_days=((step.key, day),))
+    result = planned_or_refused(chosen)
+    event(f"{step.kind} " + ("refused" if reasons else "accepted"))
+    if reasons:
+        assert result is not None and result.steps == original.steps
+        added = [w for w in result.warnings if w not in original.warnings]
+        assert len(added) == 1 and f"was set for {day}, which no longer fits" in added[0]
+        return
+    if result is None:  # a later step found no day after the chosen one
+        return
+    assert planned_day(result.step(step.key)) == day
+    for later in result.steps:
+        if follows_from(later, step.key):
+            assert (later.date or later.window_start) > day
+    if step.kind != StepKind.FOLLOW_UP:  # a chosen follow-up may come before its due date
+        assert_rules(chosen, result)
 
 
 @SETTINGS

@@ -233,3 +233,76 @@ def test_a_tentative_visit_a_coordinator_moved_keeps_its_day(released_course):
     assert infusion.starts_at == moved_to
     assert infusion.status == AppointmentStatus.TENTATIVE
     assert infusion.pinned
+
+
+def test_later_visits_are_planned_from_the_day_a_coordinator_chose(released_course):
+    from scheduling.services.appointments import appointment_move
+
+    # Her cycles are 28 days from Monday 2 February: they start on Mondays (30 March, 27 April,
+    # ... 22 June, 20 July ...), so cycle day 10 is a Wednesday and day 12 a Friday.
+    infusion = live(released_course, "infusion-1")  # Wed 11 March, cycle day 10
+    pinned = infusion.starts_at + dt.timedelta(days=28)  # Wed 8 April, next cycle's day 10
+    appointment_move(appointment=infusion, starts_at=pinned)
+
+    # She reports the period that started on Monday 2 March, as predicted: a re-plan.
+    recording.period_start_report(
+        patient=released_course.patient, date=dt.date(2026, 3, 2), notify=False
+    )
+
+    infusion.refresh_from_db()
+    assert infusion.starts_at == pinned and infusion.pinned
+    days = {
+        key: local_day(live(released_course, key))
+        for key in ("ultrasound-1", "transfer-window", "follow-up-3", "follow-up-6", "follow-up-12")
+    }
+    assert days == {
+        # cycle day 12 of the cycle after the infusion's (from 27 April); planned from the
+        # engine's 11 March it was Friday 10 April
+        "ultrasound-1": dt.date(2026, 5, 8),
+        # transfer window: the 3rd and 4th cycles after the infusion's, 22 June - 16 August;
+        # the first suggested day is cycle day 19 (ovulation day 14 + 5) of the cycle from 22 June
+        "transfer-window": dt.date(2026, 7, 10),
+        # 8 July is day 17 of the cycle from 22 June, past its day 12: the next cycle's day 12
+        "follow-up-3": dt.date(2026, 7, 31),
+        # 8 October is day 25 of the cycle from 14 September: day 12 of the one from 12 October
+        "follow-up-6": dt.date(2026, 10, 23),
+        # 8 April 2027 is day 11 of the cycle from 29 March 2027: its day 12
+        "follow-up-12": dt.date(2027, 4, 9),
+    }
+    assert all(live(released_course, key).status == AppointmentStatus.TENTATIVE for key in days)
+
+
+def test_a_pinned_day_that_no_longer_fits_moves_and_later_visits_follow_the_new_day(
+    released_course,
+):
+    from scheduling.services.appointments import appointment_move
+
+    infusion = live(released_course, "infusion-1")  # Wed 11 March, cycle day 10
+    appointment_move(appointment=infusion, starts_at=infusion.starts_at + dt.timedelta(days=2))
+
+    # A period on Thursday 26 Feb makes her pattern 26 days (ovulation on day 12): Fri 13 March
+    # is day 16, luteal. The infusion goes back to the engine's day, Fri 6 March (day 10 is a
+    # Saturday), and the ultrasound to day 10 of the next cycle (from 24 March): Thu 2 April.
+    recording.period_start_report(
+        patient=released_course.patient, date=dt.date(2026, 2, 26), notify=False
+    )
+
+    infusion.refresh_from_db()
+    assert local_day(infusion) == dt.date(2026, 3, 6)
+    assert local_day(live(released_course, "ultrasound-1")) == dt.date(2026, 4, 2)
+
+
+def test_moving_a_visit_re_plans_the_later_tentative_visits_at_once(released_course):
+    from scheduling.services.appointments import appointment_move
+
+    ultrasound = live(released_course, "ultrasound-1")
+    before = local_day(ultrasound)
+    infusion = live(released_course, "infusion-1")  # Wed 11 March, cycle day 10
+    appointment_move(appointment=infusion, starts_at=infusion.starts_at + dt.timedelta(days=28))
+
+    # Without any new fact: day 12 of the cycle after the new infusion day's (from 27 April).
+    ultrasound.refresh_from_db()
+    assert before == dt.date(2026, 4, 10)
+    assert local_day(ultrasound) == dt.date(2026, 5, 8)
+    assert ultrasound.status == AppointmentStatus.TENTATIVE
+    assert not released_course.patient.reminders.filter(kind="plan-changed").exists()
