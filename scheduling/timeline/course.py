@@ -288,15 +288,21 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def _blank_step(key: str) -> Step:
-    """A step with only what its key says: kind, infusion number, follow-up months."""
+@lru_cache(maxsize=64)
+def _key_fields(key: str) -> tuple[StepKind, int | None, int | None]:
+    """What a step's key says: its kind, infusion number and follow-up months."""
     name, _, number = key.rpartition("-")  # "infusion-2", "follow-up-3", "harvest"
-    return Step(
-        key=key,
-        kind=_KINDS[name or number],
-        number=int(number) if name in ("infusion", "ultrasound") else None,
-        months=int(number) if name == "follow-up" else None,
+    return (
+        _KINDS[name or number],
+        int(number) if name in ("infusion", "ultrasound") else None,
+        int(number) if name == "follow-up" else None,
     )
+
+
+def _blank_step(key: str) -> Step:
+    """A step with only what its key says, for checking a day chosen for it."""
+    kind, number, months = _key_fields(key)
+    return Step(key=key, kind=kind, number=number, months=months)
 
 
 class _Planner:
@@ -357,7 +363,7 @@ class _Planner:
         day, at, first, last = found
         missed_cycle = required and at != index
         self.cycle_of[key] = at  # an ultrasound may go as late as the cycle found for it
-        chosen = self._chosen_day(_blank_step(key), day)
+        chosen = self._chosen_day(_blank_step(key), day) if key in self.chosen else None
         if chosen is not None:
             day, at = chosen, self.cycles.locate(chosen)[0]
             # the window of the chosen day's cycle: it holds that day, so place() finds it
@@ -421,8 +427,12 @@ class _Planner:
         start, length = cycles.bounds(index)
         cycle_day = day - start + 1
         uncertainty = 0 if done or not cycle_bound else cycles.uncertainty(index)
-        step = dataclasses.replace(
-            _blank_step(key),
+        kind, number, months = _key_fields(key)
+        step = Step(
+            key=key,
+            kind=kind,
+            number=number,
+            months=months,
             date=_day(day),
             cycle_start=_day(start),
             cycle_day=cycle_day,
@@ -487,7 +497,8 @@ class _Planner:
             if start is None:
                 raise PlanRefused("The clinic has no open day in the year from not-before.")
             if course.source != Source.UMBILICAL_CORD:
-                start = self._chosen_day(_blank_step("harvest"), start) or start
+                if "harvest" in self.chosen:
+                    start = self._chosen_day(_blank_step("harvest"), start) or start
                 self._add("harvest", start, cycle_bound=False)
         released = facts.released_on
         if released is not None:
