@@ -111,7 +111,9 @@ class Reminder(models.Model):
             # reminder (claimed → sent) never has to update it.
             models.Index(
                 fields=["clinic", "status", "due_at"],
-                condition=models.Q(status__in=["failed", "missed"]),
+                # OR, not IN: SQLite uses a partial index only when it can see that the
+                # query's `status = 'failed'` implies the condition.
+                condition=models.Q(status="failed") | models.Q(status="missed"),
                 name="reminder_needs_attention",
             ),
         ]
