@@ -72,23 +72,6 @@ def build_message(email: OutgoingEmail, connection=None) -> tuple[PatientMessage
     return message, subject, message_id
 
 
-def send_email(email: OutgoingEmail, connection=None) -> EmailMessage:
-    """Send now (over `connection` when given) and log it.
-
-    SMTP errors propagate after the failure is logged.
-    """
-    message, subject, message_id = build_message(email, connection)
-    try:
-        message.send()
-    except Exception as error:
-        # One row per Message-ID: a retry of the same reminder updates it.
-        log_email(email, message, subject, message_id, error=error)
-        logger.warning("email to patient %s failed: %s", email.patient.pk, type(error).__name__)
-        raise
-    log_email(email, message, subject, message_id)
-    return EmailMessage.objects.get(message_id=message_id)
-
-
 def log_email(
     email: OutgoingEmail,
     message: PatientMessage,
@@ -167,6 +150,14 @@ def reminder_email(reminder) -> OutgoingEmail:
         email = plan_changes_email(patient, reminder.payload)
         email.message_id, email.reminder_id = reminder.message_id, reminder.pk
         return email
+    if reminder.kind == "welcome":
+        return OutgoingEmail(
+            patient=patient,
+            kind="welcome",
+            context={},
+            message_id=reminder.message_id,
+            reminder_id=reminder.pk,
+        )
     context: dict = {"reminder": reminder}
     attachments = []
     if reminder.appointment_id is not None:

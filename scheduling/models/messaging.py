@@ -20,6 +20,7 @@ class ReminderKind(models.TextChoices):
     TRANSFER_WINDOW_OPENS = "transfer-window", "Embryo-transfer window opens"
     CD1_REQUEST = "cd1-request", "Please report your period"
     PLAN_CHANGED = "plan-changed", "Your dates changed"
+    WELCOME = "welcome", "Welcome"
 
 
 class ReminderStatus(models.TextChoices):
@@ -37,7 +38,8 @@ class Reminder(models.Model):
     An appointment reminder belongs to one version of its appointment; a move raises the
     version, cancels the old rows and writes new ones. A CD1 request belongs to the patient and
     the cycle start she is expected to report (`expected_on`), numbered by `sequence`. A
-    "your dates changed" notice belongs to the patient and carries the moved dates as `payload`.
+    "your dates changed" notice belongs to the patient and carries the moved dates as `payload`;
+    a welcome belongs to the patient alone.
     """
 
     clinic = models.ForeignKey(

@@ -5,13 +5,19 @@ import datetime as dt
 from django.db import transaction
 
 from scheduling.models import Course, Patient, PeriodStart, ReportedBy, User
+from scheduling.services import reminders
 from scheduling.services.planning import course_replan
 
 
 def patient_save(*, patient: Patient) -> Patient:
-    """Create or update a patient (the form has filled the instance)."""
+    """Create or update a patient (the form has filled the instance); a new patient is sent
+    a welcome email, through the outbox."""
+    is_new = patient.pk is None
     patient.full_clean()
-    patient.save()
+    with transaction.atomic():
+        patient.save()
+        if is_new:
+            reminders.welcome_notify(patient=patient)
     return patient
 
 

@@ -256,5 +256,16 @@ def plan_changes_notify(*, course: Course, changes: Sequence[PlanChange]) -> Non
     )
 
 
+def welcome_notify(*, patient: Patient) -> None:
+    """The welcome email for a newly enrolled patient: an outbox row, due now, written in the
+    caller's transaction."""
+    Reminder.objects.create(
+        clinic_id=patient.clinic_id,
+        patient=patient,
+        kind=ReminderKind.WELCOME,
+        due_at=timezone.now(),
+    )
+
+
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day is not None else None
