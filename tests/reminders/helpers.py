@@ -2,6 +2,7 @@
 
 import asyncio
 import datetime as dt
+import re
 from collections import Counter
 from contextlib import contextmanager
 from email import message_from_bytes, policy
@@ -137,3 +138,8 @@ def local(when: dt.datetime, zone: str) -> dt.datetime:
 
 
 SENT = ReminderStatus.SENT
+
+
+def prose(text: str) -> str:
+    """An email's words without its links, lower-cased: a signed token may spell anything."""
+    return re.sub(r"https?://\S+", "", text).lower()
