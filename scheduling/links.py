@@ -76,6 +76,7 @@ def _path(purpose: Purpose) -> str:
 def read_token(purpose: Purpose, token: str) -> Link:
     """The link's content; LinkError when tampered, made for another purpose, or expired."""
     try:
+        # A fresh signer, not the cached one: it also accepts SECRET_KEY_FALLBACKS.
         payload = signing.Signer(salt=SALT.format(purpose=purpose)).unsign_object(token)
         link = Link(
             purpose=purpose,
