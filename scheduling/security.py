@@ -6,16 +6,26 @@
   requires one, to verify (or set up) a TOTP code before any other page.
 - `NoStoreMiddleware` forbids caching of every page served to staff and of patient links.
 - Deactivating a user ends all of their sessions at once (`connect()` wires the signals).
+- Hostile input at the edge: `ControlCharacterMiddleware` refuses NUL and other control
+  characters in the path, query and form data (400); `parse_id` reads an id from a query
+  parameter; `loads_bounded` reads a JSON body no deeper than `JSON_MAX_DEPTH`.
+- `client_address` is the client's address, read behind TRUSTED_PROXY_COUNT proxies: the one
+  answer for the sign-in lockout (django-axes) and the audit log.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import logging
+import re
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, logout
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.sessions.models import Session
+from django.core.exceptions import BadRequest
 from django.db.models.signals import post_save, pre_save
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -129,6 +139,109 @@ class NoStoreMiddleware:
             response["Cache-Control"] = "no-store, private"
             response["Pragma"] = "no-cache"
         return response
+
+
+# Hostile input ------------------------------------------------------------------------------
+
+# C0 controls but tab, line feed and carriage return, and DEL: no person types them, and
+# PostgreSQL refuses a NUL in any text it is sent (a 500 before this).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# The largest id a database column holds (signed 64 bits); SQLite overflows beyond it.
+MAX_ID = 2**63 - 1
+# The deepest JSON any endpoint reads: the calendar sends a flat object.
+JSON_MAX_DEPTH = 20
+
+
+def has_control_characters(text: str) -> bool:
+    return CONTROL_CHARACTERS.search(text) is not None
+
+
+class ControlCharacterMiddleware:
+    """Refuse (400) a request whose path, query string or form data holds a control character,
+    before any view or the database sees it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._refused(request):
+            raise BadRequest("The request contains control characters.")
+        return self.get_response(request)
+
+    @staticmethod
+    def _refused(request) -> bool:
+        if has_control_characters(request.path):
+            return True
+        sources = [request.GET]
+        if request.method == "POST":
+            # Read (and keep) the body first: a view may still read request.body after
+            # request.POST has parsed a multipart body.
+            request.body  # noqa: B018
+            sources.append(request.POST)
+        return any(
+            has_control_characters(key) or any(has_control_characters(v) for v in values)
+            for source in sources
+            for key, values in source.lists()
+        )
+
+
+def parse_id(value: str | None) -> int | None:
+    """An id from a query parameter: None when absent or blank; ValueError unless it is plain
+    ASCII digits naming a possible row (``"²".isdigit()`` is true, and 26 digits overflow)."""
+    if value is None or value == "":
+        return None
+    if not (value.isascii() and value.isdigit()) or not 0 < int(value) <= MAX_ID:
+        raise ValueError(f"not an id: {value[:30]!r}")
+    return int(value)
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in `text` (brackets inside strings not counted)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def loads_bounded(body: bytes | str, *, max_depth: int = JSON_MAX_DEPTH) -> Any:
+    """``json.loads`` that refuses (ValueError) a body nested deeper than ``max_depth``, which
+    would otherwise exhaust the parser's recursion (a 500)."""
+    text = body.decode() if isinstance(body, bytes) else body
+    if json_depth(text) > max_depth:
+        raise ValueError(f"JSON nested deeper than {max_depth} levels")
+    return json.loads(text)
+
+
+def client_address(request) -> str | None:
+    """The client's address: REMOTE_ADDR, or behind TRUSTED_PROXY_COUNT proxies the entry
+    of X-Forwarded-For that the outermost trusted proxy wrote (entries further left are
+    whatever the client sent, and are never trusted)."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if not count:
+        return remote
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    hops = [hop for hop in hops if hop]
+    if len(hops) < count:
+        return remote  # not through the proxies: the peer is the client
+    try:
+        return str(ipaddress.ip_address(hops[-count]))
+    except ValueError:
+        return remote
 
 
 # Deactivation ---------------------------------------------------------------------------------

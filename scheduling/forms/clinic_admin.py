@@ -1,6 +1,7 @@
 from django import forms
+from django.utils import timezone
 
-from scheduling.forms.widgets import DateInput
+from scheduling.forms.fields import ClinicDateField, ClinicDatesMixin
 from scheduling.models import Clinic, ClosedDate, Membership, Room
 
 
@@ -30,6 +31,8 @@ class ClinicSettingsForm(forms.ModelForm):
 
 
 class RoomForm(forms.ModelForm):
+    TAKEN = "The clinic already has a room of this name."
+
     class Meta:
         model = Room
         fields = ["name"]
@@ -38,16 +41,42 @@ class RoomForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.clinic = clinic
 
+    def duplicates(self, name: str | None = None):
+        name = self.cleaned_data.get("name", "") if name is None else name
+        return Room.objects.filter(clinic=self.instance.clinic, name=name).exclude(
+            pk=self.instance.pk
+        )
 
-class ClosedDateForm(forms.ModelForm):
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if self.duplicates(name).exists():
+            raise forms.ValidationError(self.TAKEN, code="unique")
+        return name
+
+
+class ClosedDateForm(ClinicDatesMixin, forms.ModelForm):
+    TAKEN = "This day is already closed."
+
     class Meta:
         model = ClosedDate
         fields = ["date", "reason"]
-        widgets = {"date": DateInput()}
+        field_classes = {"date": ClinicDateField}
 
     def __init__(self, *args, clinic, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, today=timezone.localdate(timezone=clinic.zone), **kwargs)
         self.instance.clinic = clinic
+
+    def duplicates(self, day=None):
+        day = self.cleaned_data.get("date") if day is None else day
+        return ClosedDate.objects.filter(clinic=self.instance.clinic, date=day).exclude(
+            pk=self.instance.pk
+        )
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if self.duplicates(day).exists():
+            raise forms.ValidationError(self.TAKEN, code="unique")
+        return day
 
 
 class MembershipRoleForm(forms.ModelForm):

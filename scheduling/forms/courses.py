@@ -2,18 +2,19 @@ from django import forms
 from django.utils import timezone
 
 from scheduling import timeline
+from scheduling.forms.fields import ClinicDateField, ClinicDatesMixin
 from scheduling.forms.widgets import DateInput
 from scheduling.models import Course
 from scheduling.selectors.courses import course_input
 
 
-class CourseForm(forms.ModelForm):
+class CourseForm(ClinicDatesMixin, forms.ModelForm):
     """A course's set-up; ``plan_result`` is the engine's plan for the (unsaved) data."""
 
-    last_period_start = forms.DateField(
+    last_period_start = ClinicDateField(
         label="Last period start (cycle day 1)",
         required=False,
-        widget=DateInput(),
+        future_allowed=False,
         help_text="Needed once, when no period start is recorded for the patient yet.",
     )
 
@@ -30,6 +31,7 @@ class CourseForm(forms.ModelForm):
             "transfer_wait_cycles",
         ]
         widgets = {"not_before": DateInput()}
+        field_classes = {"not_before": ClinicDateField}
         labels = {
             "source": "Cell source",
             "not_before": "Earliest first visit",
@@ -40,17 +42,11 @@ class CourseForm(forms.ModelForm):
         }
 
     def __init__(self, *args, patient, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, today=timezone.localdate(timezone=patient.clinic.zone), **kwargs)
         self.instance.patient = patient
         self.instance.clinic = patient.clinic
         self.plan_result: timeline.Plan | None = None
         self.known_period_starts = list(patient.period_starts.values_list("date", flat=True))
-
-    def clean_last_period_start(self):
-        day = self.cleaned_data["last_period_start"]
-        if day is not None and day > timezone.localdate(timezone=self.instance.clinic.zone):
-            raise forms.ValidationError("A period start cannot be in the future.")
-        return day
 
     def _post_clean(self):
         # After the form copied the data onto the instance: ask the engine for its plan.

@@ -1,12 +1,13 @@
 from django import forms
+from django.utils import timezone
 
-from scheduling.forms.widgets import DateInput
+from scheduling.forms.fields import ClinicDateField, ClinicDatesMixin
 from scheduling.models import CourseStatus, Patient
 
 STAGES = [("", "Any stage"), ("none", "No course yet"), *CourseStatus.choices]
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(ClinicDatesMixin, forms.ModelForm):
     class Meta:
         model = Patient
         fields = [
@@ -27,14 +28,17 @@ class PatientForm(forms.ModelForm):
             "consent_date",
         ]
         widgets = {
-            "date_of_birth": DateInput(),
-            "consent_date": DateInput(),
             "prior_treatments": forms.Textarea(attrs={"rows": 3}),
         }
         labels = {"baseline_thickness_mm": "Baseline thickness (mm)"}
 
+    date_of_birth = ClinicDateField(
+        label="Date of birth", required=False, future_allowed=False, recent=False
+    )
+    consent_date = ClinicDateField(label="Consent date", required=False, future_allowed=False)
+
     def __init__(self, *args, clinic, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, today=timezone.localdate(timezone=clinic.zone), **kwargs)
         self.clinic = clinic
         self.instance.clinic = clinic
         if not self.instance.pk:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db import connections
 
 from scheduling.models import Appointment, AppointmentKind, AppointmentStatus, Clinic
+from scheduling.timeline import dates
 
 # Dark enough for white text (WCAG AA contrast); the calendar legend uses the same colours.
 KIND_COLOURS = {
@@ -56,7 +57,8 @@ _HOUR = dt.timedelta(hours=1)
 def parse_local(value: str, zone: ZoneInfo) -> dt.datetime:
     """A FullCalendar date ('2025-03-03', '2025-03-03T09:15:00Z') as clinic-local time.
 
-    Raises ValueError for anything else.
+    Raises ValueError for anything else, and ``dates.DateOutOfRange`` (a ValueError) for a
+    day outside the one range every date falls in (year 9999 overflowed the range arithmetic).
     """
     value = value.strip().removesuffix("Z")
     if len(value) > 19 and value[19] in "+-.":
@@ -64,6 +66,7 @@ def parse_local(value: str, zone: ZoneInfo) -> dt.datetime:
     parsed = dt.datetime.fromisoformat(value)
     if parsed.tzinfo is not None:
         raise ValueError("unexpected offset")
+    dates.check_absolute(parsed.date())
     return parsed.replace(tzinfo=zone)
 
 

@@ -2,22 +2,35 @@
 
 import datetime as dt
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from scheduling.models import Course, Patient, PeriodStart, ReportedBy, User
 from scheduling.services import reminders
 from scheduling.services.planning import course_replan
 
+MRN_TAKEN = "Another patient of this clinic has this MRN."
+
 
 def patient_save(*, patient: Patient) -> Patient:
     """Create or update a patient (the form has filled the instance); a new patient is sent
-    a welcome email, through the outbox."""
+    a welcome email, through the outbox.
+
+    Raises ValidationError, also when a parallel request saved the same MRN first (the
+    database refuses the second; its savepoint is rolled back and nothing is written).
+    """
     is_new = patient.pk is None
     patient.full_clean()
-    with transaction.atomic():
-        patient.save()
-        if is_new:
-            reminders.welcome_notify(patient=patient)
+    try:
+        with transaction.atomic():
+            patient.save()
+            if is_new:
+                reminders.welcome_notify(patient=patient)
+    except IntegrityError:
+        clash = Patient.objects.filter(clinic_id=patient.clinic_id, mrn__iexact=patient.mrn)
+        if clash.exclude(pk=patient.pk).exists():
+            raise ValidationError({"mrn": MRN_TAKEN}) from None
+        raise
     return patient
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from scheduling import policy
@@ -31,10 +32,13 @@ def batch_list(request):
 
 @require_http_methods(["GET", "POST"])
 def batch_detail(request, pk: int):
-    batch = policy.get_for(request, CellBatch.objects.all(), policy.Action.VIEW_BATCHES, pk=pk)
+    batch = policy.get_for(
+        request, CellBatch.objects.select_related("clinic"), policy.Action.VIEW_BATCHES, pk=pk
+    )
     can_manage = policy.allowed(request, policy.Action.MANAGE_BATCHES)
     progress = BatchProgressForm(initial={"note": batch.progress_note}, prefix="progress")
-    release = BatchReleaseForm(prefix="release")
+    today = timezone.localdate(timezone=batch.clinic.zone)
+    release = BatchReleaseForm(prefix="release", batch=batch, today=today)
     if request.method == "POST":
         policy.require(request, policy.Action.MANAGE_BATCHES)
         if "progress-note" in request.POST:
@@ -48,7 +52,7 @@ def batch_detail(request, pk: int):
                 messages.success(request, "Progress recorded.")
                 return redirect("batch-detail", pk=batch.pk)
         else:
-            release = BatchReleaseForm(request.POST, prefix="release")
+            release = BatchReleaseForm(request.POST, prefix="release", batch=batch, today=today)
             if release.is_valid():
                 recorded = _apply(
                     release, lambda: recording.batch_release(batch=batch, **release.cleaned_data)

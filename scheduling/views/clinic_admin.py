@@ -11,6 +11,7 @@ from scheduling.forms.clinic_admin import (
     MembershipRoleForm,
     RoomForm,
 )
+from scheduling.forms.fields import save_unique
 from scheduling.models import ClosedDate, Membership, Room
 
 FORMS = {"settings", "room", "closed"}
@@ -31,8 +32,7 @@ def clinic_settings(request):
             bound if which == "closed" else None, clinic=clinic, prefix="closed"
         ),
     }
-    if which in FORMS and forms[which].is_valid():
-        forms[which].save()
+    if which in FORMS and forms[which].is_valid() and _save(forms[which]) is not None:
         messages.success(request, "Saved.")
         return redirect("clinic-settings")
     memberships = Membership.objects.filter(clinic=clinic).select_related("user")
@@ -47,6 +47,16 @@ def clinic_settings(request):
         },
         status=422 if which in FORMS else 200,
     )
+
+
+def _save(form):
+    """Save the form; a duplicate the database refuses in a race becomes the form's message."""
+    if isinstance(form, RoomForm | ClosedDateForm):
+        field = "name" if isinstance(form, RoomForm) else "date"
+        return save_unique(
+            form, form.save, duplicate=form.duplicates(), field=field, message=form.TAKEN
+        )
+    return form.save()
 
 
 @require_POST

@@ -1,6 +1,7 @@
 """The patient list, the patient page, and creating or editing a patient."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -17,10 +18,22 @@ from scheduling.services.enrolment import patient_save
 PAGE_SIZE = 50
 
 
-@require_GET
+SEARCH_SESSION_KEY = "patient_search"
+
+
+@require_http_methods(["GET", "POST"])
 def patient_list(request):
+    """The search is posted and kept in the session, never in a URL: names, MRNs and emails
+    would otherwise land in access logs, browser history and Referer headers. A search is
+    posted, then the list is shown by GET (post/redirect/get), paged with ``?page=`` only."""
     policy.require(request, policy.Action.VIEW_PATIENTS)
-    search = PatientSearchForm(request.GET or None)
+    if request.method == "POST":
+        search = PatientSearchForm(request.POST)
+        if search.is_valid():
+            request.session[SEARCH_SESSION_KEY] = search.cleaned_data
+            return redirect("patient-list")
+    else:
+        search = PatientSearchForm(request.session.get(SEARCH_SESSION_KEY) or None)
     q = stage = ""
     if search.is_valid():
         q, stage = search.cleaned_data["q"], search.cleaned_data["stage"]
@@ -33,6 +46,7 @@ def patient_list(request):
             "page": page.get_page(request.GET.get("page")),
             "can_edit": policy.allowed(request, policy.Action.EDIT_PATIENTS),
         },
+        status=422 if search.errors else 200,
     )
 
 
@@ -87,9 +101,13 @@ def patient_edit(request, pk: int | None = None):
         policy.require(request, policy.Action.EDIT_PATIENTS)
     form = PatientForm(request.POST or None, instance=patient, clinic=request.clinic)
     if request.method == "POST" and form.is_valid():
-        saved = patient_save(patient=form.save(commit=False))
-        messages.success(request, f"{saved.full_name} saved.")
-        return redirect("patient-detail", pk=saved.pk)
+        try:
+            saved = patient_save(patient=form.save(commit=False))
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"{saved.full_name} saved.")
+            return redirect("patient-detail", pk=saved.pk)
     return render(
         request,
         "scheduling/form_page.html",
@@ -101,3 +119,11 @@ def patient_edit(request, pk: int | None = None):
         },
         status=422 if form.errors else 200,
     )
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for field, errors in error.error_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
