@@ -34,6 +34,9 @@ urlpatterns = [
     path("patients/new", patients.patient_edit, name="patient-create"),
     path("patients/<int:pk>/edit", patients.patient_edit, name="patient-edit"),
     path("patients/<int:patient_pk>/period", recording.period_start, name="period-start"),
+    path("periods/<int:pk>/correct", recording.period_start_correct, name="period-correct"),
+    path("periods/<int:pk>/delete", recording.period_start_delete, name="period-delete"),
+    path("periods/<int:pk>/apply", recording.period_start_apply, name="period-apply"),
     path("patients/<int:patient_pk>/courses/new", courses.course_edit, name="course-create"),
     path(
         "patients/<int:patient_pk>/courses/preview", courses.course_preview, name="course-preview"

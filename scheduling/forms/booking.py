@@ -35,3 +35,31 @@ class BookingForm(forms.Form):
             self.add_error("clinician", f"{clinician} is busy at that time.")
         cleaned["starts_at"] = slot.starts_at
         return cleaned
+
+
+class CancelForm(forms.Form):
+    """Cancelling a visit says why, and what happens to its step."""
+
+    reason = forms.CharField(
+        label="Reason", max_length=200, help_text="Kept in the visit's history."
+    )
+    then = forms.ChoiceField(
+        label="Then",
+        widget=forms.RadioSelect,
+        choices=[
+            ("plan-again", "Plan this step again (a new tentative visit is planned)"),
+            ("drop", "Drop this step from the course"),
+        ],
+        initial="plan-again",
+    )
+
+    def __init__(self, *args, can_drop: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not can_drop:
+            self.fields["then"].choices = self.fields["then"].choices[:1]
+
+
+class ConfirmActionForm(forms.Form):
+    """A destructive action the person confirms on its own page."""
+
+    confirm = forms.BooleanField(label="Yes, I am sure", required=True)

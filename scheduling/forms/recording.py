@@ -3,7 +3,6 @@ from decimal import Decimal
 from django import forms
 
 from scheduling.forms.fields import ClinicDateField, ClinicDatesMixin
-from scheduling.forms.widgets import DateInput
 from scheduling.models import Appointment, BatchStatus, CellBatch, Clinic
 
 
@@ -75,8 +74,8 @@ class ThicknessForm(ClinicDatesMixin, forms.Form):
 
 def visit_label(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(appointment.clinic.zone)
-    name = appointment.get_kind_display()
-    return f"{name} ({appointment.step_key}) on {local:%a %-d %b %Y} — {appointment.get_status_display()}"
+    name, status = appointment.get_kind_display(), appointment.get_status_display()
+    return f"{name} ({appointment.step_key}) on {local:%a %-d %b %Y} — {status}"
 
 
 class PeriodStartCorrectForm(ClinicDatesMixin, forms.Form):

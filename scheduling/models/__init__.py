@@ -26,7 +26,14 @@ from scheduling.models.messaging import (
     RescheduleRequest,
     UsedLink,
 )
-from scheduling.models.patients import Diagnosis, Patient, PeriodStart, ReportedBy
+from scheduling.models.patients import (
+    Diagnosis,
+    Patient,
+    PeriodStart,
+    PeriodStartStatus,
+    ReportedBy,
+)
+from scheduling.models.replans import ReplanRun
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -51,9 +58,11 @@ __all__ = [
     "Membership",
     "Patient",
     "PeriodStart",
+    "PeriodStartStatus",
     "Reminder",
     "ReminderKind",
     "ReminderStatus",
+    "ReplanRun",
     "ReportedBy",
     "RescheduleRequest",
     "Role",

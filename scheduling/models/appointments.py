@@ -64,6 +64,12 @@ class Appointment(models.Model):
     version = models.PositiveIntegerField(default=1)
     # A coordinator chose this day: re-planning keeps it for as long as it fits the rules.
     pinned = models.BooleanField(default=False)
+    # Set by a re-plan when a booked visit no longer fits the rules; only a person clears it
+    # (by moving the visit, or confirming it where it stands). Its reminders wait meanwhile.
+    rebooking_reason = models.CharField(max_length=1000, blank=True)
+    # The reason a person saw and accepted by confirming the visit where it stands.
+    kept_despite = models.CharField(max_length=1000, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -95,6 +101,10 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def needs_rebooking(self) -> bool:
+        return bool(self.rebooking_reason)
 
 
 # How long each kind of visit holds a room and a clinician.

@@ -36,6 +36,8 @@ def validate_month_list(value: str) -> None:
         raise ValidationError("Follow-up months must be whole numbers, e.g. 3,6,12.") from None
     if not months or any(not 1 <= month <= 36 for month in months):
         raise ValidationError("Follow-up months must be between 1 and 36, e.g. 3,6,12.")
+    if len(set(months)) != len(months):
+        raise ValidationError("Each follow-up month may appear only once, e.g. 3,6,12.")
 
 
 def default_time_zone() -> str:

@@ -64,6 +64,14 @@ class Course(models.Model):
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(6)]
     )
 
+    # Steps a person dropped when cancelling their visit ("follow-up-3", "transfer-window").
+    dropped_steps = models.JSONField(default=list, blank=True)
+    # Set in the transaction that changes what the plan depends on and cleared by the re-plan
+    # that follows: a course left marked (a crash, a settings change) is finished by a sweeper.
+    replan_requested_at = models.DateTimeField(null=True, blank=True)
+    # Why the course cannot be planned right now (shown in needs-attention); empty when it can.
+    plan_problem = models.TextField(blank=True)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -72,6 +80,14 @@ class Course(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # Read by the re-plan sweeper: courses whose re-plan has not run yet.
+            models.Index(
+                fields=["replan_requested_at"],
+                name="course_replan_due",
+                condition=models.Q(replan_requested_at__isnull=False),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(planned_infusions__gte=1, planned_infusions__lte=3),

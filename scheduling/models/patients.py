@@ -71,6 +71,12 @@ class ReportedBy(models.TextChoices):
     STAFF = "staff", "Staff (phone or visit)"
 
 
+class PeriodStartStatus(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    # Reported through a link too close to another CD1: a person checks it before it counts.
+    TO_CHECK = "to-check", "To check"
+
+
 class PeriodStart(models.Model):
     """A reported cycle day 1: the first day of menstrual bleeding."""
 
@@ -81,6 +87,9 @@ class PeriodStart(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     reported_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(
+        max_length=10, choices=PeriodStartStatus.choices, default=PeriodStartStatus.APPLIED
+    )
 
     class Meta:
         ordering = ["date"]

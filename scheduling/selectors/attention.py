@@ -12,9 +12,14 @@ from scheduling.models import (
     BatchStatus,
     CellBatch,
     Clinic,
+    Course,
+    CourseStatus,
+    PeriodStart,
+    PeriodStartStatus,
 )
 from scheduling.selectors import messaging
 
+BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 LIMIT = 50
 CD1_HORIZON = dt.timedelta(days=14)
 CONFIRM_HORIZON = dt.timedelta(hours=48)
@@ -31,12 +36,20 @@ class Attention:
     failed_reminders: list = field(default_factory=list)
     missed_reminders: list = field(default_factory=list)
     reschedule_requests: list = field(default_factory=list)
+    needs_rebooking: list = field(default_factory=list)
+    outcome_not_recorded: list = field(default_factory=list)
+    unplannable: list = field(default_factory=list)
+    periods_to_check: list = field(default_factory=list)
 
     @property
     def total(self) -> int:
         return sum(
             len(items)
             for items in (
+                self.needs_rebooking,
+                self.outcome_not_recorded,
+                self.unplannable,
+                self.periods_to_check,
                 self.cd1_due,
                 self.batches_due,
                 self.results_overdue,
@@ -71,15 +84,11 @@ def attention_for(*, clinic: Clinic, now: dt.datetime | None = None) -> Attentio
             .select_related("course__patient")
             .order_by("expected_ready_by")[:LIMIT]
         ),
-        # Ultrasounds whose time has passed with no thickness recorded.
+        # Ultrasounds recorded as done with no thickness recorded against them.
         results_overdue=list(
             visits.filter(
                 kind=AppointmentKind.ULTRASOUND,
-                status__in=[
-                    AppointmentStatus.BOOKED,
-                    AppointmentStatus.CONFIRMED,
-                    AppointmentStatus.DONE,
-                ],
+                status=AppointmentStatus.DONE,
                 starts_at__lt=now,
                 starts_at__gte=now - RESULT_LOOKBACK,
                 measurements__isnull=True,
@@ -95,4 +104,27 @@ def attention_for(*, clinic: Clinic, now: dt.datetime | None = None) -> Attentio
         failed_reminders=list(messaging.failed_reminders(clinic)[:LIMIT]),
         missed_reminders=list(messaging.missed_reminders(clinic)[:LIMIT]),
         reschedule_requests=list(messaging.open_reschedule_requests(clinic)[:LIMIT]),
+        needs_rebooking=list(
+            visits.filter(status__in=BOOKED, ends_at__gt=now)
+            .exclude(rebooking_reason="")
+            .order_by("starts_at")[:LIMIT]
+        ),
+        # Booked visits whose time has passed: done, no-show or cancelled is still to say.
+        outcome_not_recorded=list(
+            visits.filter(
+                status__in=BOOKED, ends_at__lte=now, starts_at__gte=now - RESULT_LOOKBACK
+            ).order_by("starts_at")[:LIMIT]
+        ),
+        unplannable=list(
+            Course.objects.filter(clinic=clinic)
+            .exclude(plan_problem="")
+            .exclude(status__in=(CourseStatus.CANCELLED, CourseStatus.COMPLETED))
+            .select_related("patient")
+            .order_by("pk")[:LIMIT]
+        ),
+        periods_to_check=list(
+            PeriodStart.objects.filter(patient__clinic=clinic, status=PeriodStartStatus.TO_CHECK)
+            .select_related("patient")
+            .order_by("date")[:LIMIT]
+        ),
     )

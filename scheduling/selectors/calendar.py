@@ -37,6 +37,7 @@ COLUMNS = (
     "patient",
     "roomId",
     "clinicianId",
+    "rebooking",
 )
 _FIELDS = (
     "pk",
@@ -50,6 +51,7 @@ _FIELDS = (
     "patient__last_name",
     "room_id",
     "clinician_id",
+    "rebooking_reason",
 )
 _HOUR = dt.timedelta(hours=1)
 
@@ -121,6 +123,22 @@ def calendar_rows(
         raw = cursor.fetchall()
     wall = _WallClock(clinic.zone)
     return [
-        [pk, kind_, status_, wall(starts), wall(ends), days, patient, f"{first} {last}", room, who]
-        for (pk, kind_, status_, starts, ends, days, patient, first, last, room, who) in raw
+        [
+            *(pk, kind_, status_, wall(starts), wall(ends), days, patient, f"{first} {last}"),
+            *(room, who, rebooking),
+        ]
+        for (
+            pk,
+            kind_,
+            status_,
+            starts,
+            ends,
+            days,
+            patient,
+            first,
+            last,
+            room,
+            who,
+            rebooking,
+        ) in raw
     ]

@@ -2,18 +2,23 @@
 
 import datetime as dt
 
-from django.db.models import Q
 from django.utils import timezone
 
 from scheduling import timeline
 from scheduling.models import (
+    Appointment,
     AppointmentKind,
     AppointmentStatus,
     BatchStatus,
     CellBatch,
     Clinic,
     Course,
+    Patient,
+    PeriodStartStatus,
+    ThicknessMeasurement,
 )
+
+CHOSEN = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 
 def clinic_protocol(clinic: Clinic, course: Course | None = None) -> timeline.Protocol:
@@ -42,13 +47,30 @@ def current_batch(course: Course) -> CellBatch | None:
     return course.batches.exclude(status=BatchStatus.FAILED).order_by("-created_at").first()
 
 
-def course_facts(course: Course) -> timeline.Facts:
-    """What has happened in the course so far, as dates in the clinic's time zone."""
+def applied_period_starts(patient: Patient):
+    """Her CD1s that count (those held "to check" wait for a person)."""
+    return patient.period_starts.filter(status=PeriodStartStatus.APPLIED).values_list(
+        "date", flat=True
+    )
+
+
+def course_facts(course: Course, appointments: list[Appointment] | None = None) -> timeline.Facts:
+    """What has happened in the course so far, as dates in the clinic's time zone.
+
+    ``appointments``: the course's appointments when the caller has them (locked) already.
+    """
     zone = course.clinic.zone
-    done = {
-        kind: sorted(appointment.starts_at.astimezone(zone).date() for appointment in group)
-        for kind, group in _done_by_kind(course).items()
-    }
+    if appointments is None:
+        appointments = list(course.appointments.filter(status=AppointmentStatus.DONE))
+    done: dict[str, list[dt.date]] = {}
+    steps_done = {}
+    for appointment in appointments:
+        if appointment.status == AppointmentStatus.DONE:
+            day = appointment.starts_at.astimezone(zone).date()
+            done.setdefault(appointment.kind, []).append(day)
+            steps_done[appointment.pk] = appointment.step_key
+    for days in done.values():
+        days.sort()
     batch = current_batch(course)
     harvested_on = done.get(AppointmentKind.HARVEST, [None])[0]
     if batch is not None and harvested_on is None:
@@ -61,36 +83,48 @@ def course_facts(course: Course) -> timeline.Facts:
         expires_on=batch.expires_on if batch is not None else None,
         infusions_done=tuple(done.get(AppointmentKind.INFUSION, ())),
         thickness_results=tuple(
-            (measurement.measured_on, float(measurement.thickness_mm))
-            for measurement in course.measurements.order_by("measured_on")
+            timeline.Thickness(
+                measurement.measured_on,
+                float(measurement.thickness_mm),
+                _response_key(measurement, steps_done),
+            )
+            for measurement in course.measurements.order_by("measured_on", "pk")
         ),
     )
 
 
-def _done_by_kind(course: Course) -> dict[str, list]:
-    groups: dict[str, list] = {}
-    for appointment in course.appointments.filter(status=AppointmentStatus.DONE):
-        groups.setdefault(appointment.kind, []).append(appointment)
-    return groups
+def _response_key(measurement: ThicknessMeasurement, steps_done: dict) -> str | None:
+    """The ultrasound step a result was recorded against, if any."""
+    key = steps_done.get(measurement.appointment_id, "")
+    return key if key.startswith("ultrasound-") else None
 
 
-def course_chosen_days(course: Course) -> tuple[tuple[str, dt.date], ...]:
+def course_chosen_days(
+    course: Course, appointments: list[Appointment] | None = None
+) -> tuple[tuple[str, dt.date], ...]:
     """The days the clinic chose for steps still to come: the local day of each live
     appointment that is booked, confirmed or pinned (moved by a coordinator)."""
     zone = course.clinic.zone
+    if appointments is None:
+        appointments = list(course.appointments.exclude(step_key=""))
     chosen = (
-        course.appointments.exclude(step_key="")
-        .filter(
-            Q(status__in=(AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED))
-            | Q(status=AppointmentStatus.TENTATIVE, pinned=True)
+        (appointment.step_key, appointment.starts_at.astimezone(zone).date())
+        for appointment in appointments
+        if appointment.step_key
+        and (
+            appointment.status in CHOSEN
+            or (appointment.status == AppointmentStatus.TENTATIVE and appointment.pinned)
         )
-        .values_list("step_key", "starts_at")
     )
-    return tuple(sorted((key, starts_at.astimezone(zone).date()) for key, starts_at in chosen))
+    return tuple(sorted(chosen))
 
 
 def course_input(
-    course: Course, *, period_starts: list[dt.date] | None = None, today: dt.date | None = None
+    course: Course,
+    *,
+    period_starts: list[dt.date] | None = None,
+    today: dt.date | None = None,
+    appointments: list[Appointment] | None = None,
 ) -> timeline.CourseInput:
     """The engine's input. Visits still to come are planned from today on, never in the past;
     days the clinic chose for them are kept while they fit the rules (the engine decides)."""
@@ -98,18 +132,22 @@ def course_input(
     clinic = course.clinic
     today = today or timezone.localdate(timezone=clinic.zone)
     if period_starts is None:
-        period_starts = list(patient.period_starts.values_list("date", flat=True))
+        period_starts = list(applied_period_starts(patient))
+    protocol = clinic_protocol(clinic, course)
+    dropped = frozenset(course.dropped_steps or ())
     return timeline.CourseInput(
         source=timeline.Source(course.source),
         route=timeline.Route(course.route),
-        planned_infusions=course.planned_infusions,
+        # A clinic that lowered its maximum does not wedge a course that planned more.
+        planned_infusions=max(1, min(course.planned_infusions, protocol.max_infusions)),
         not_before=max(course.not_before, today),
         period_starts=tuple(period_starts),
         stated_cycle_length=patient.stated_cycle_length,
         luteal_length=patient.luteal_length,
         open_weekdays=clinic.open_weekday_numbers,
         closed_dates=clinic_closed_dates(clinic),
-        protocol=clinic_protocol(clinic, course),
-        facts=course_facts(course) if course.pk else timeline.Facts(),
-        chosen_days=course_chosen_days(course) if course.pk else (),
+        protocol=protocol,
+        facts=course_facts(course, appointments) if course.pk else timeline.Facts(),
+        chosen_days=course_chosen_days(course, appointments) if course.pk else (),
+        dropped_steps=dropped,
     )

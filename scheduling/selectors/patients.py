@@ -1,6 +1,7 @@
 """Reads for the patient list and the patient page."""
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +14,8 @@ from scheduling.models import (
     Clinic,
     Course,
     Patient,
+    PeriodStart,
+    PeriodStartStatus,
 )
 from scheduling.selectors.courses import course_input
 
@@ -132,11 +135,23 @@ def course_views(patient: Patient) -> list[CourseView]:
     return views
 
 
-def cycle_history(patient: Patient) -> list[tuple[dt.date, int | None]]:
-    """Each reported CD1, newest first, with the length of the cycle it started (when known)."""
-    days = list(patient.period_starts.values_list("date", flat=True).order_by("date"))
+def cycle_history(patient: Patient) -> list[tuple[PeriodStart, int | None]]:
+    """Each reported CD1, newest first, with the length of the cycle it started (when known).
+
+    A CD1 held "to check" is listed too, without a length: it does not count until a person
+    applies it.
+    """
+    starts = list(patient.period_starts.order_by("date"))
+    applied = [start.date for start in starts if start.status == PeriodStartStatus.APPLIED]
+    following = dict(itertools.pairwise(applied))
     rows = [
-        (day, (days[i + 1] - day).days if i + 1 < len(days) else None) for i, day in enumerate(days)
+        (
+            start,
+            (following[start.date] - start.date).days
+            if start.status == PeriodStartStatus.APPLIED and start.date in following
+            else None,
+        )
+        for start in starts
     ]
     return rows[::-1]
 

@@ -1,27 +1,31 @@
-"""Appointment writes: book, move, confirm, cancel, no-show.
+"""Appointment writes a person makes: book, move, keep, confirm, cancel, no-show.
 
-Each write is one transaction that starts by locking the clinic's row. Two coordinators who
-book the same free slot at once then queue behind each other and the second one sees the first
-booking: locking only the overlapping appointments (done too) cannot lock a slot that is still
-empty. On SQLite the IMMEDIATE transaction mode serialises writers in the same way.
+Each write is one transaction that takes the locks in the one order (``services.locks``:
+clinic, course, appointment), checks, writes, and re-plans the course's later steps, whose
+problems it returns. Two coordinators who book the same free slot at once queue behind the
+clinic's lock and the second one sees the first booking. Booking or moving clears a visit's
+"needs re-booking" flag: a person chose its day. Nothing can be booked or moved into the past.
 """
 
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from scheduling import timeline
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
+    AppointmentKind,
     AppointmentStatus,
-    Clinic,
     Room,
     User,
 )
-from scheduling.selectors.courses import course_input
-from scheduling.services import reminders, slots
-from scheduling.services.recording import replan_after_fact
+from scheduling.selectors.courses import course_facts, course_input
+from scheduling.services import locks, reminders, slots
+from scheduling.services.recording import Recorded, replan_after_fact
+
+BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 
 class AppointmentRefused(Exception):
@@ -36,22 +40,11 @@ class SlotTaken(AppointmentRefused):
     http_status = 409
 
 
-def _sync_reminders(appointment: Appointment) -> None:
-    reminders.reminders_sync(appointment=appointment)
-
-
-def _locked(appointment: Appointment) -> Appointment:
-    list(Clinic.objects.select_for_update().filter(pk=appointment.clinic_id).values_list("pk"))
-    return (
-        Appointment.objects.select_for_update(of=("self",))
-        .select_related("clinic", "course", "patient")
-        .get(pk=appointment.pk)
-    )
-
-
 def _time_reasons(appointment: Appointment, starts_at: dt.datetime, ends_at: dt.datetime):
     clinic = appointment.clinic
     reasons = []
+    if starts_at < timezone.now():
+        return ["A visit cannot be booked or moved into the past."]
     if ends_at <= starts_at:
         reasons.append("An appointment must end after it starts.")
     elif not slots.within_opening_hours(clinic, starts_at, ends_at):
@@ -84,21 +77,20 @@ def _check_free(
     clinician_id: int | None,
 ) -> None:
     busy = list(
-        Appointment.objects.select_for_update()
-        .filter(
+        Appointment.objects.filter(
             clinic_id=appointment.clinic_id,
             status__in=ACTIVE_STATUSES,
             starts_at__lt=ends_at,
             ends_at__gt=starts_at,
         )
         .exclude(pk=appointment.pk)
-        .values_list("room_id", "clinician_id", "patient_id")
+        .values_list("room_id", "clinician_id", "patient_id", "status")
     )
     if room_id is not None and any(row[0] == room_id for row in busy):
         raise SlotTaken("That room is already booked at that time.")
     if clinician_id is not None and any(row[1] == clinician_id for row in busy):
         raise SlotTaken("The clinician already has a visit at that time.")
-    if any(row[2] == appointment.patient_id for row in busy):
+    if any(row[2] == appointment.patient_id and row[3] in BOOKED for row in busy):
         raise SlotTaken("The patient already has another visit at that time.")
 
 
@@ -107,6 +99,10 @@ def _place(appointment: Appointment, starts_at: dt.datetime, ends_at: dt.datetim
         raise AppointmentRefused(
             f"A {appointment.get_status_display().lower()} appointment cannot be moved."
         )
+    if appointment.ends_at <= timezone.now() and appointment.status in BOOKED:
+        raise AppointmentRefused(
+            "This visit's time has passed: record it as done, a no-show or cancelled."
+        )
     reasons = _time_reasons(appointment, starts_at, ends_at)
     if reasons:
         raise AppointmentRefused(" ".join(dict.fromkeys(reasons)))
@@ -114,13 +110,19 @@ def _place(appointment: Appointment, starts_at: dt.datetime, ends_at: dt.datetim
     if starts_at != appointment.starts_at or ends_at != appointment.ends_at:
         appointment.version += 1
     appointment.starts_at, appointment.ends_at = starts_at, ends_at
+    # A person chose this day and time: whatever no longer fitted before is settled.
+    appointment.rebooking_reason = appointment.kept_despite = ""
 
 
-def _save(appointment: Appointment) -> Appointment:
+def _save_and_replan(appointment: Appointment, *, notify: bool = False) -> Recorded:
     appointment.full_clean()
     appointment.save()
-    _sync_reminders(appointment)
-    return appointment
+    reminders.reminders_sync(appointment=appointment)
+    if not appointment.course_id:
+        return Recorded()
+    # No "your dates changed" email on a booking or move: the visit's own reminders carry its
+    # new time, and the coordinator may still be trying days.
+    return replan_after_fact([appointment.course], notify=notify)
 
 
 def appointment_book(
@@ -130,13 +132,13 @@ def appointment_book(
     room: Room,
     clinician: User,
     actor: User | None = None,
-) -> Appointment:
+) -> Recorded:
     """A tentative step (or a booked visit being re-booked) gets its time, room and clinician.
 
     The booked day is the clinic's choice: the course's later steps are planned from it.
     """
     with transaction.atomic():
-        appointment = _locked(appointment)
+        appointment = locks.lock_appointment(appointment.pk)
         if room.clinic_id != appointment.clinic_id or not room.is_active:
             raise AppointmentRefused("Choose one of this clinic's rooms.")
         if not slots.clinic_clinicians(appointment.clinic).filter(pk=clinician.pk).exists():
@@ -145,9 +147,7 @@ def appointment_book(
         _place(appointment, starts_at, starts_at + slots.visit_duration(appointment.kind))
         appointment.status = AppointmentStatus.BOOKED
         appointment.uncertainty_days = 0
-        _save(appointment)
-    _replan_later_steps(appointment)
-    return appointment
+        return _save_and_replan(appointment)
 
 
 def appointment_move(
@@ -156,60 +156,113 @@ def appointment_move(
     starts_at: dt.datetime,
     ends_at: dt.datetime | None = None,
     actor: User | None = None,
-) -> Appointment:
+) -> Recorded:
     """Move (or resize) a visit; refused with the reason when the engine or the rooms say no.
 
     The chosen day is pinned: re-plans keep it while it still fits the rules, and the course's
     later tentative steps are planned from it, starting now.
     """
     with transaction.atomic():
-        appointment = _locked(appointment)
+        appointment = locks.lock_appointment(appointment.pk)
         ends_at = ends_at or starts_at + (appointment.ends_at - appointment.starts_at)
         _place(appointment, starts_at, ends_at)
         appointment.pinned = True
-        _save(appointment)
-    _replan_later_steps(appointment)
-    return appointment
+        return _save_and_replan(appointment)
 
 
-def _replan_later_steps(appointment: Appointment) -> None:
-    # No "your dates changed" email: the visit's own reminders carry its new time, and the
-    # coordinator may still be trying days; later visits are told when they are booked.
-    if appointment.course_id:
-        replan_after_fact([appointment.course], notify=False)
-
-
-def appointment_confirm(*, appointment: Appointment, actor: User | None = None) -> Appointment:
+def appointment_confirm(
+    *, appointment: Appointment, actor: User | None = None, keep_where_it_stands: bool = True
+) -> Appointment:
+    """Booked → confirmed. A person confirming a visit flagged "needs re-booking" keeps it
+    where it stands (the flag's reason is settled); a patient's confirm link never does."""
     with transaction.atomic():
-        appointment = _locked(appointment)
-        if appointment.status != AppointmentStatus.BOOKED:
+        appointment = locks.lock_appointment(appointment.pk)
+        flagged = bool(appointment.rebooking_reason)
+        if appointment.status not in BOOKED or (
+            appointment.status == AppointmentStatus.CONFIRMED and not flagged
+        ):
             raise AppointmentRefused("Only a booked appointment can be confirmed.")
-        appointment.status = AppointmentStatus.CONFIRMED
-        return _save(appointment)
-
-
-def _close(appointment: Appointment, status: str, allowed: tuple[str, ...]) -> Appointment:
-    with transaction.atomic():
-        appointment = _locked(appointment)
-        if appointment.status not in allowed:
-            raise AppointmentRefused(
-                f"This appointment is {appointment.get_status_display().lower()} already."
+        if flagged and not keep_where_it_stands:
+            raise AppointmentRefused("This visit is being re-booked; the clinic will be in touch.")
+        if flagged:
+            appointment.kept_despite, appointment.rebooking_reason = (
+                appointment.rebooking_reason,
+                "",
             )
-        appointment.status = status
-        _save(appointment)
-    if appointment.course_id:
-        # The step still has to happen: the re-plan gives it a new tentative visit.
-        replan_after_fact([appointment.course])
-    return appointment
+        appointment.status = AppointmentStatus.CONFIRMED
+        appointment.full_clean()
+        appointment.save()
+        reminders.reminders_sync(appointment=appointment)
+        return appointment
 
 
-def appointment_cancel(*, appointment: Appointment, actor: User | None = None) -> Appointment:
-    return _close(appointment, AppointmentStatus.CANCELLED, tuple(ACTIVE_STATUSES))
+class Then:
+    """What happens to a cancelled visit's step."""
+
+    PLAN_AGAIN = "plan-again"
+    DROP = "drop"
 
 
-def appointment_mark_no_show(*, appointment: Appointment, actor: User | None = None) -> Appointment:
-    return _close(
-        appointment,
-        AppointmentStatus.NO_SHOW,
-        (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED),
-    )
+UNDROPPABLE = {
+    AppointmentKind.HARVEST: "The harvest cannot be dropped: the cells come from it.",
+    AppointmentKind.ULTRASOUND: (
+        "The response ultrasound cannot be dropped: it decides what follows the infusion."
+    ),
+}
+
+
+def appointment_cancel(
+    *,
+    appointment: Appointment,
+    reason: str = "",
+    then: str = Then.PLAN_AGAIN,
+    actor: User | None = None,
+) -> Recorded:
+    """Cancel a visit, with a reason. ``then``: plan its step again (a new tentative visit),
+    or drop the step from the course (an infusion lowers the planned number)."""
+    with transaction.atomic():
+        appointment = locks.lock_appointment(appointment.pk)
+        _closing(appointment, ACTIVE_STATUSES)
+        if then == Then.DROP and appointment.course_id and appointment.step_key:
+            _drop_step(appointment)
+        appointment.cancel_reason = reason.strip()[:200]
+        return _close(appointment, AppointmentStatus.CANCELLED)
+
+
+def appointment_mark_no_show(*, appointment: Appointment, actor: User | None = None) -> Recorded:
+    """The patient did not come; the step still has to happen, so it is planned again."""
+    with transaction.atomic():
+        appointment = locks.lock_appointment(appointment.pk)
+        _closing(appointment, BOOKED)
+        return _close(appointment, AppointmentStatus.NO_SHOW)
+
+
+def _closing(appointment: Appointment, allowed) -> None:
+    if appointment.status not in allowed:
+        raise AppointmentRefused(
+            f"This appointment is {appointment.get_status_display().lower()} already."
+        )
+
+
+def _close(appointment: Appointment, status: str) -> Recorded:
+    appointment.status = status
+    appointment.rebooking_reason = ""
+    recorded = _save_and_replan(appointment, notify=True)
+    return recorded
+
+
+def _drop_step(appointment: Appointment) -> None:
+    course = appointment.course
+    if appointment.kind in UNDROPPABLE:
+        raise AppointmentRefused(UNDROPPABLE[appointment.kind])
+    if appointment.kind == AppointmentKind.INFUSION:
+        done = len(course_facts(course).infusions_done)
+        if course.planned_infusions <= max(1, done):
+            raise AppointmentRefused(
+                "This is the course's last planned infusion; it cannot be dropped."
+            )
+        course.planned_infusions -= 1
+        course.save(update_fields=["planned_infusions", "updated_at"])
+        return
+    course.dropped_steps = sorted({*(course.dropped_steps or ()), appointment.step_key})
+    course.save(update_fields=["dropped_steps", "updated_at"])

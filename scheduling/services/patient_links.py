@@ -19,7 +19,8 @@ from scheduling.models import (
     UsedLink,
 )
 from scheduling.services.appointments import appointment_confirm
-from scheduling.services.recording import period_start_report
+from scheduling.services.periods import period_start_report
+from scheduling.services.recording import Recorded
 
 
 class LinkUsed(Exception):
@@ -61,7 +62,7 @@ def appointment_confirm_by_patient(*, link: Link) -> Appointment:
         appointment = link_appointment(link)
         _spend(link)
         if appointment.status == AppointmentStatus.BOOKED:
-            appointment = appointment_confirm(appointment=appointment)
+            appointment = appointment_confirm(appointment=appointment, keep_where_it_stands=False)
     return appointment
 
 
@@ -81,10 +82,11 @@ def reschedule_request_create(*, link: Link, note: str) -> RescheduleRequest:
         )
 
 
-def period_report_by_patient(*, link: Link, date: dt.date) -> Patient:
-    """Record her CD1 (re-planning her courses); a future or ancient date is refused."""
+def period_report_by_patient(*, link: Link, date: dt.date) -> tuple[Patient, Recorded]:
+    """Record her CD1 (re-planning her courses); a future or ancient date is refused. A date
+    too close to another CD1 is held for the clinic to check (``Recorded.notes``)."""
     patient = Patient.objects.select_related("clinic").get(pk=link.subject_id)
     with transaction.atomic():
         _spend(link)
-        period_start_report(patient=patient, date=date, reported_by=ReportedBy.PATIENT)
-    return patient
+        recorded = period_start_report(patient=patient, date=date, reported_by=ReportedBy.PATIENT)
+    return patient, recorded

@@ -1,17 +1,25 @@
-"""Re-planning: keep a course's appointments in line with what the timeline engine says.
+"""Re-planning: the one path that keeps a course's visits in line with the engine's plan.
 
-Called after every new fact (a reported CD1, a harvest, a batch release, a procedure done, a
-thickness result). Done appointments never move. The days of booked, confirmed and pinned
-appointments go into the engine's input (``course_input``), which keeps each on its day while
-that day still fits the rules and plans the later steps from it; every appointment then moves
-to its step's day at the same local time. Steps the plan no longer has are cancelled; new
-steps get a tentative appointment. All in one transaction, with the course row locked.
+Two kinds of visit, two kinds of write (a booking is a fact a person made):
+
+* Tentative visits follow the plan: a re-plan creates, moves and cancels them.
+* Booked and confirmed visits are a person's decision. A re-plan never changes their day,
+  time, room or clinician. When one no longer fits the rules it is flagged
+  (``rebooking_reason``), its reminders wait, and a person moves it or keeps it where it
+  stands; the later tentative steps follow the engine's new suggestion meanwhile. A visit
+  whose time has passed is never touched: it waits for its outcome to be recorded.
+
+Each re-plan is one transaction that locks the clinic, the course and its appointments in that
+order (``services.locks``), reads the appointments fresh under the lock, and clears the course's
+``replan_requested_at`` mark. A plan the engine refuses is kept on the course
+(``plan_problem``, listed in needs-attention) and returned; nothing else changes then.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 from scheduling import timeline
 from scheduling.models import (
@@ -23,7 +31,7 @@ from scheduling.models import (
     CourseStatus,
 )
 from scheduling.selectors.courses import course_input
-from scheduling.services import reminders
+from scheduling.services import locks, reminders, slots
 
 STEP_KINDS = {
     timeline.StepKind.HARVEST: AppointmentKind.HARVEST,
@@ -33,17 +41,26 @@ STEP_KINDS = {
     timeline.StepKind.TRANSFER_WINDOW: AppointmentKind.EMBRYO_TRANSFER,
 }
 LIVE = (AppointmentStatus.TENTATIVE, AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+CLOSED_COURSES = (CourseStatus.CANCELLED, CourseStatus.COMPLETED)
 OUTCOME_STATUS = {
     timeline.Outcome.RESPONDED: CourseStatus.RESPONDED,
     timeline.Outcome.NON_RESPONDER: CourseStatus.NON_RESPONDER,
 }
+NOT_IN_PLAN = (
+    "The course's plan no longer has this visit ({why}); cancel it, or keep it where it stands."
+)
 
 
 @dataclass
 class ReplanResult:
-    plan: timeline.Plan
+    """What a re-plan did. ``problem``: why the course cannot be planned (nothing moved)."""
+
+    plan: timeline.Plan | None = None
     changes: list[timeline.Change] = field(default_factory=list)
     touched: list[Appointment] = field(default_factory=list)
+    flagged: list[Appointment] = field(default_factory=list)
+    problem: str = ""
 
 
 def step_day(step: timeline.Step) -> dt.date | None:
@@ -59,125 +76,192 @@ def tentative_start(course: Course, day: dt.date) -> dt.datetime:
 
 
 def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
-    """Plan the course from its facts and move its appointments to match.
-
-    Raises ``timeline.PlanRefused`` or ``timeline.InvalidCourse`` (nothing is written then).
-    """
+    """Plan the course from its facts and bring its tentative visits in line (see above)."""
     with transaction.atomic():
-        course = (
-            Course.objects.select_for_update().select_related("clinic", "patient").get(pk=course.pk)
-        )
-        plan = timeline.plan(course_input(course))
-        result = ReplanResult(plan=plan)
-        live = {
-            appointment.step_key: appointment
-            for appointment in course.appointments.filter(status__in=LIVE).exclude(step_key="")
-        }
-        done_keys = set(
-            course.appointments.filter(status=AppointmentStatus.DONE).values_list(
-                "step_key", flat=True
-            )
-        )
-        for step in plan.steps:
-            day = step_day(step)
-            if step.kind not in STEP_KINDS or step.key in done_keys or day is None:
-                continue
-            appointment = live.pop(step.key, None)
-            if step.done:
-                # Done by a fact recorded elsewhere (e.g. a thickness result for an ultrasound).
-                if appointment is not None:
-                    _move(course, appointment, step, day)
-                    appointment.status = AppointmentStatus.DONE
-                    appointment.save(update_fields=["status", "updated_at"])
-                    result.touched.append(appointment)
-                continue
-            if appointment is None:
-                result.touched.append(_create(course, step, day))
-                continue
-            old_day = appointment.starts_at.astimezone(course.clinic.zone).date()
-            if _move(course, appointment, step, day):
-                result.changes.append(timeline.Change(step.key, old_day, day))
-                result.touched.append(appointment)
-        for appointment in live.values():  # steps the plan no longer has
-            appointment.status = AppointmentStatus.CANCELLED
-            appointment.save(update_fields=["status", "updated_at"])
-            result.touched.append(appointment)
-            old_day = appointment.starts_at.astimezone(course.clinic.zone).date()
-            result.changes.append(timeline.Change(appointment.step_key, old_day, None))
+        course = locks.lock_course(course.pk)
+        appointments = locks.locked_appointments(course)
+        if course.status in CLOSED_COURSES:
+            _clear_mark(course, problem="")
+            return ReplanResult()
+        try:
+            plan = timeline.plan(course_input(course, appointments=appointments))
+        except (timeline.PlanRefused, timeline.InvalidCourse) as refusal:
+            _clear_mark(course, problem=str(refusal))
+            return ReplanResult(problem=str(refusal))
+        result = _Reconcile(course, appointments, plan).run()
         _update_status(course, plan)
-        _after_write(course, result, notify=notify)
+        _clear_mark(course, problem="")
+        for appointment in result.touched:
+            reminders.reminders_sync(appointment=appointment)
+        if notify:
+            reminders.plan_changes_notify(course=course, changes=result.changes)
     return result
 
 
-def _create(course: Course, step: timeline.Step, day: dt.date) -> Appointment:
-    kind = STEP_KINDS[step.kind]
-    starts_at = tentative_start(course, day)
-    return Appointment.objects.create(
-        clinic=course.clinic,
-        patient=course.patient,
-        course=course,
-        step_key=step.key,
-        kind=kind,
-        status=AppointmentStatus.TENTATIVE,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=VISIT_MINUTES[kind]),
-        uncertainty_days=step.uncertainty_days,
+def request_replan(course_ids: list[int]) -> None:
+    """Mark courses for a re-plan, in the caller's transaction: if the re-plan that should
+    follow never runs (a crash, a worker lost), the sweeper finds the mark and runs it."""
+    Course.objects.filter(pk__in=course_ids).exclude(status__in=CLOSED_COURSES).update(
+        replan_requested_at=timezone.now()
     )
 
 
-def _move(course: Course, appointment: Appointment, step: timeline.Step, day: dt.date) -> bool:
-    """Move to `day` at the same local time; False when nothing changed."""
-    zone = course.clinic.zone
-    local_start = appointment.starts_at.astimezone(zone)
-    uncertainty = 0 if appointment.status != AppointmentStatus.TENTATIVE else step.uncertainty_days
-    if local_start.date() == day:
-        if appointment.uncertainty_days != uncertainty:
-            appointment.uncertainty_days = uncertainty
-            appointment.save(update_fields=["uncertainty_days", "updated_at"])
-        return False
-    duration = appointment.ends_at - appointment.starts_at
-    appointment.starts_at = dt.datetime.combine(day, local_start.time(), tzinfo=zone)
-    appointment.ends_at = appointment.starts_at + duration
-    appointment.uncertainty_days = uncertainty
-    appointment.version += 1
-    if appointment.status != AppointmentStatus.TENTATIVE and _clashes(appointment):
-        # The booked room or clinician is taken on the new day: the coordinator books again.
-        appointment.status = AppointmentStatus.TENTATIVE
-        appointment.room = None
-        appointment.clinician = None
-    appointment.save()
-    return True
+def _clear_mark(course: Course, *, problem: str) -> None:
+    if course.replan_requested_at is None and course.plan_problem == problem:
+        return
+    course.replan_requested_at = None
+    course.plan_problem = problem
+    course.save(update_fields=["replan_requested_at", "plan_problem", "updated_at"])
 
 
-def _clashes(appointment: Appointment) -> bool:
-    overlapping = Appointment.objects.filter(
-        clinic=appointment.clinic,
-        status__in=LIVE,
-        starts_at__lt=appointment.ends_at,
-        ends_at__gt=appointment.starts_at,
-    ).exclude(pk=appointment.pk)
-    return (
-        appointment.room_id is not None and overlapping.filter(room=appointment.room_id).exists()
-    ) or (
-        appointment.clinician_id is not None
-        and overlapping.filter(clinician=appointment.clinician_id).exists()
-    )
+class _Reconcile:
+    """One re-plan's writes: tentative visits follow the plan; booked ones are only flagged."""
+
+    def __init__(self, course: Course, appointments: list[Appointment], plan: timeline.Plan):
+        self.course, self.plan = course, plan
+        self.zone = course.clinic.zone
+        self.now = timezone.now()
+        self.result = ReplanResult(plan=plan)
+        self.done_keys = {a.step_key for a in appointments if a.status == AppointmentStatus.DONE}
+        self.live = {a.step_key: a for a in appointments if a.step_key and a.status in LIVE}
+        self.rejected = {choice.key: choice.reason for choice in plan.rejected_choices}
+
+    def run(self) -> ReplanResult:
+        for step in self.plan.steps:
+            day = step_day(step)
+            if step.kind not in STEP_KINDS or step.key in self.done_keys or day is None:
+                continue
+            appointment = self.live.pop(step.key, None)
+            if appointment is None:
+                if not step.done:
+                    self.result.touched.append(self._create(step, day))
+            elif step.done:
+                self._done_elsewhere(appointment, day)
+            elif appointment.status == AppointmentStatus.TENTATIVE:
+                self._follow(appointment, step, day)
+            else:
+                self._flag(appointment, self._booking_problem(appointment, step))
+        for appointment in self.live.values():  # steps the plan no longer has
+            if appointment.status == AppointmentStatus.TENTATIVE:
+                self._cancel(appointment)
+            else:
+                self._flag(appointment, NOT_IN_PLAN.format(why=self._why_dropped()))
+        return self.result
+
+    def local_day(self, appointment: Appointment) -> dt.date:
+        return appointment.starts_at.astimezone(self.zone).date()
+
+    def _create(self, step: timeline.Step, day: dt.date) -> Appointment:
+        kind = STEP_KINDS[step.kind]
+        starts_at = tentative_start(self.course, day)
+        return Appointment.objects.create(
+            clinic=self.course.clinic,
+            patient=self.course.patient,
+            course=self.course,
+            step_key=step.key,
+            kind=kind,
+            status=AppointmentStatus.TENTATIVE,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=VISIT_MINUTES[kind]),
+            uncertainty_days=step.uncertainty_days,
+        )
+
+    def _follow(self, appointment: Appointment, step: timeline.Step, day: dt.date) -> None:
+        """Move a tentative visit to its step's day, at the same local time."""
+        old_day = self.local_day(appointment)
+        fields = []
+        if appointment.uncertainty_days != step.uncertainty_days:
+            appointment.uncertainty_days = step.uncertainty_days
+            fields.append("uncertainty_days")
+        if old_day != day:
+            local_time = appointment.starts_at.astimezone(self.zone).time()
+            duration = appointment.ends_at - appointment.starts_at
+            appointment.starts_at = dt.datetime.combine(day, local_time, tzinfo=self.zone)
+            appointment.ends_at = appointment.starts_at + duration
+            appointment.version += 1
+            fields += ["starts_at", "ends_at", "version"]
+            self.result.changes.append(timeline.Change(step.key, old_day, day))
+        if fields:
+            appointment.save(update_fields=[*fields, "updated_at"])
+            self.result.touched.append(appointment)
+
+    def _done_elsewhere(self, appointment: Appointment, day: dt.date) -> None:
+        """The step was done by a fact recorded without its visit (a response thickness)."""
+        if appointment.status == AppointmentStatus.TENTATIVE or self.local_day(appointment) == day:
+            if self.local_day(appointment) != day:
+                local_time = appointment.starts_at.astimezone(self.zone).time()
+                duration = appointment.ends_at - appointment.starts_at
+                appointment.starts_at = dt.datetime.combine(day, local_time, tzinfo=self.zone)
+                appointment.ends_at = appointment.starts_at + duration
+                appointment.version += 1
+            appointment.status = AppointmentStatus.DONE
+            appointment.uncertainty_days = 0
+            appointment.save(
+                update_fields=[
+                    "status",
+                    "starts_at",
+                    "ends_at",
+                    "version",
+                    "uncertainty_days",
+                    "updated_at",
+                ]
+            )
+            self.result.touched.append(appointment)
+            return
+        self._flag(
+            appointment,
+            f"The result for this step was already recorded on {day:%a %-d %b %Y}; cancel this "
+            "visit, or keep it where it stands.",
+        )
+
+    def _booking_problem(self, appointment: Appointment, step: timeline.Step) -> str | None:
+        """Why a booked visit no longer fits ("" when it does, None when it is past)."""
+        if appointment.ends_at <= self.now:
+            return None  # past: its outcome is awaited, never a re-booking
+        reasons = []
+        if step.key in self.rejected:
+            reasons.append(self.rejected[step.key])
+        clinic = self.course.clinic
+        if appointment.room is not None and not appointment.room.is_active:
+            reasons.append(f"Room {appointment.room} is out of use.")
+        if not slots.within_opening_hours(clinic, appointment.starts_at, appointment.ends_at):
+            reasons.append(
+                f"The clinic is now open {clinic.opens_at:%H:%M} to {clinic.closes_at:%H:%M}."
+            )
+        return " ".join(reasons)
+
+    def _flag(self, appointment: Appointment, reason: str | None) -> None:
+        if reason is None or appointment.ends_at <= self.now:
+            return
+        if reason and reason == appointment.kept_despite:
+            reason = ""  # a person saw this and kept the visit where it stands
+        if appointment.rebooking_reason == reason:
+            return
+        if reason:
+            self.result.flagged.append(appointment)
+        appointment.rebooking_reason = reason
+        appointment.save(update_fields=["rebooking_reason", "updated_at"])
+        self.result.touched.append(appointment)
+
+    def _cancel(self, appointment: Appointment) -> None:
+        appointment.status = AppointmentStatus.CANCELLED
+        appointment.save(update_fields=["status", "updated_at"])
+        self.result.touched.append(appointment)
+        self.result.changes.append(
+            timeline.Change(appointment.step_key, self.local_day(appointment), None)
+        )
+
+    def _why_dropped(self) -> str:
+        if self.plan.outcome == timeline.Outcome.RESPONDED:
+            return "the patient responded"
+        return "the plan changed"
 
 
 def _update_status(course: Course, plan: timeline.Plan) -> None:
-    if course.status in (CourseStatus.CANCELLED, CourseStatus.COMPLETED):
-        return
     status = OUTCOME_STATUS.get(plan.outcome)
     if status is None:
-        any_done = course.appointments.filter(status=AppointmentStatus.DONE).exists()
+        any_done = any(step.done for step in plan.steps if step.kind in STEP_KINDS)
         status = CourseStatus.ACTIVE if any_done else CourseStatus.PLANNING
     if course.status != status:
         course.status = status
         course.save(update_fields=["status", "updated_at"])
-
-
-def _after_write(course: Course, result: ReplanResult, *, notify: bool) -> None:
-    for appointment in result.touched:
-        reminders.reminders_sync(appointment=appointment)
-    if notify and any(change.old_date is not None for change in result.changes):
-        reminders.plan_changes_notify(course=course, changes=result.changes)

@@ -1,13 +1,17 @@
-"""Recording what happened: each fact is saved, then the course is re-planned from it.
+"""Recording what happened: each fact is checked, saved and followed by its course's re-plan.
 
-A fact is never lost because a re-plan fails: it is saved first, and a plan the engine refuses
-comes back as a sentence for the coordinator while the appointments stay as they were.
+One transaction per fact: the locks (clinic, course, appointments: ``services.locks``), the
+fact, and the re-plan, so no crash can leave a fact without its plan. A plan the engine refuses
+does not undo the fact: the refusal is kept on the course (needs-attention) and returned as a
+sentence for the person who acted. Facts are checked by the engine's one validation
+(``timeline.validate_facts``) before anything is written. A second submit of the same fact is
+a no-op with a note, never a second dose or a moved record.
 """
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import Decimal
-from zoneinfo import ZoneInfo
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,68 +26,106 @@ from scheduling.models import (
     BatchStatus,
     CellBatch,
     Course,
-    CourseStatus,
-    Patient,
-    PeriodStart,
-    ReportedBy,
     ThicknessMeasurement,
 )
-from scheduling.selectors.courses import current_batch
-from scheduling.services import reminders
+from scheduling.selectors.courses import course_facts, current_batch
+from scheduling.services import locks, reminders
 from scheduling.services.planning import ReplanResult, course_replan
-
-CLOSED_COURSES = (CourseStatus.CANCELLED, CourseStatus.COMPLETED)
-PERIOD_HISTORY_DAYS = 730
+from scheduling.timeline.dates import DateOutOfRange, check_plausible
 
 
 @dataclass
 class Recorded:
-    """What a recording did: the re-plans it caused and the problems a coordinator must see."""
+    """What a recording did: its re-plans, the problems and notes the person must see."""
 
     replans: list[ReplanResult] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    held: bool = False  # the fact waits for a person to check it (a CD1 too close to another)
+
+    @property
+    def flagged(self) -> list[Appointment]:
+        return [appointment for result in self.replans for appointment in result.flagged]
+
+    @property
+    def moved(self) -> int:
+        return sum(len(result.changes) for result in self.replans)
+
+    def sentences(self) -> list[str]:
+        """What the person who acted should read besides "done": notes, planned visits that
+        moved, booked visits that now need re-booking, and why a course cannot be planned."""
+        lines = list(self.notes)
+        if self.moved:
+            lines.append(f"{self.moved} planned visit(s) changed.")
+        for appointment in self.flagged:
+            lines.append(
+                f"{appointment.get_kind_display()} on "
+                f"{appointment.starts_at.astimezone(appointment.clinic.zone):%a %-d %b %Y} "
+                f"needs re-booking: {appointment.rebooking_reason}"
+            )
+        lines += [f"The course cannot be planned: {problem}" for problem in self.problems]
+        return lines
 
 
 def replan_after_fact(courses, *, notify: bool = True) -> Recorded:
     recorded = Recorded()
     for course in courses:
-        try:
-            recorded.replans.append(course_replan(course=course, notify=notify))
-        except (timeline.PlanRefused, timeline.InvalidCourse) as refusal:
-            recorded.problems.append(str(refusal))
+        result = course_replan(course=course, notify=notify)
+        recorded.replans.append(result)
+        if result.problem:
+            recorded.problems.append(result.problem)
     return recorded
 
 
-def period_start_report(
-    *,
-    patient: Patient,
-    date: dt.date,
-    reported_by: str = ReportedBy.STAFF,
-    actor=None,
-    notify: bool = True,
-) -> Recorded:
-    """A period started on `date` (cycle day 1): save it and re-plan her open courses."""
-    today = timezone.localdate(timezone=ZoneInfo(patient.time_zone))
-    if date > today:
-        raise ValidationError({"date": "A period start cannot be in the future."})
-    if date < today - dt.timedelta(days=PERIOD_HISTORY_DAYS):
-        raise ValidationError({"date": "That date is more than two years ago."})
-    with transaction.atomic():
-        PeriodStart.objects.get_or_create(
-            patient=patient,
-            date=date,
-            defaults={"reported_by": reported_by, "reported_by_user": actor},
-        )
-    return replan_after_fact(patient.courses.exclude(status__in=CLOSED_COURSES), notify=notify)
+def check_facts(course: Course, fields: dict[str, str] | None = None, **changes) -> None:
+    """The engine's validation of the course's facts with ``changes`` applied; its refusal
+    becomes a ValidationError on the form field ``fields`` maps the engine's field to."""
+    facts = dataclasses.replace(course_facts(course), **changes)
+    try:
+        timeline.validate_facts(facts, today=timezone.localdate(timezone=course.clinic.zone))
+    except timeline.InvalidFact as error:
+        target = (fields or {}).get(error.field or "", error.field or "__all__")
+        raise ValidationError({target: str(error)}) from None
+    except timeline.InvalidCourse as error:
+        raise ValidationError(str(error)) from None
+
+
+def plausible_date(
+    day: dt.date, zone, field_name: str, what: str, *, future_allowed: bool = True
+) -> None:
+    """A date a person entered, checked against the one plausible range (timeline.dates)."""
+    try:
+        check_plausible(day, timezone.localdate(timezone=zone), what, future_allowed=future_allowed)
+    except DateOutOfRange as error:
+        raise ValidationError({field_name: str(error)}) from None
 
 
 def harvest_record_done(
     *, course: Course, on: dt.date, lot_number: str = "", notify: bool = True
 ) -> CellBatch:
-    """The cells were collected on `on`: the harvest is done and the lab's expansion starts."""
-    clinic = course.clinic
+    """The cells were collected on `on`: the harvest is done and the lab's expansion starts.
+
+    A done harvest never moves; recording it again on the same day changes nothing.
+    """
     with transaction.atomic():
-        harvest = _live_step(course, "harvest") or Appointment(
+        course = locks.lock_course(course.pk)
+        clinic = course.clinic
+        harvest = _live_step(course, "harvest")
+        batch = current_batch(course)
+        if harvest is not None and harvest.status == AppointmentStatus.DONE:
+            done_on = harvest.starts_at.astimezone(clinic.zone).date()
+            if done_on == on and batch is not None:
+                return batch
+            raise ValidationError(
+                {"on": f"The harvest was recorded on {done_on}; a done harvest never moves."}
+            )
+        if batch is not None:
+            raise ValidationError(
+                f"Lot {batch.lot_number} is already in the lab for this course; a new harvest is "
+                "recorded only after a batch failed."
+            )
+        check_facts(course, {"harvested_on": "on"}, harvested_on=on)
+        harvest = harvest or Appointment(
             clinic=clinic,
             patient=course.patient,
             course=course,
@@ -100,7 +142,7 @@ def harvest_record_done(
             expected_ready_from=on + dt.timedelta(days=clinic.expansion_min_days),
             expected_ready_by=on + dt.timedelta(days=clinic.expansion_max_days),
         )
-    replan_after_fact([course], notify=notify)
+        replan_after_fact([course], notify=notify)
     return batch
 
 
@@ -109,6 +151,9 @@ def batch_record_progress(*, batch: CellBatch, note: str) -> CellBatch:
     batch.full_clean()
     batch.save(update_fields=["progress_note", "updated_at"])
     return batch
+
+
+QC_CHECKS = ("identity", "purity", "viability", "sterility")
 
 
 def batch_release(
@@ -123,31 +168,33 @@ def batch_release(
     sterility: bool,
     notify: bool = True,
 ) -> Recorded:
-    """Quality control passed: the batch may be infused from `released_on` until `expires_on`."""
-    failed = [
-        name
-        for name, passed in (
-            ("identity", identity),
-            ("purity", purity),
-            ("viability", viability),
-            ("sterility", sterility),
-        )
-        if not passed
-    ]
-    errors = {}
+    """Quality control passed: the batch may be infused from `released_on` until `expires_on`.
+
+    Only an expanding batch is released, once: a released or used batch keeps its doses.
+    """
+    passed = {"identity": identity, "purity": purity, "viability": viability}
+    passed["sterility"] = sterility
+    failed = [name for name in QC_CHECKS if not passed[name]]
     if failed:
-        errors["__all__"] = (
+        raise ValidationError(
             f"A batch is released only when every check passed; not: {', '.join(failed)}."
         )
     if doses < 1:
-        errors["doses"] = "A released batch has at least one dose."
-    if expires_on <= released_on:
-        errors["expires_on"] = "The expiry must be after the release date."
-    if released_on < batch.expansion_started_on:
-        errors["released_on"] = "The release cannot be before the expansion started."
-    if errors:
-        raise ValidationError(errors)
+        raise ValidationError({"doses": "A released batch has at least one dose."})
     with transaction.atomic():
+        course = locks.lock_course(batch.course_id) if batch.course_id else None
+        batch = CellBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != BatchStatus.EXPANDING:
+            raise ValidationError(
+                f"Lot {batch.lot_number} is {batch.get_status_display().lower()} already; a "
+                "batch is released once."
+            )
+        if course is not None:
+            check_facts(course, released_on=released_on, expires_on=expires_on)
+        if released_on < batch.expansion_started_on:
+            raise ValidationError(
+                {"released_on": "The release cannot be before the expansion started."}
+            )
         batch.qc_identity = batch.qc_purity = batch.qc_viability = batch.qc_sterility = True
         batch.qc_released_on = released_on
         batch.doses = doses
@@ -155,24 +202,39 @@ def batch_release(
         batch.status = BatchStatus.RELEASED
         batch.full_clean()
         batch.save()
-    return replan_after_fact([batch.course] if batch.course_id else [], notify=notify)
+        return replan_after_fact([course] if course else [], notify=notify)
 
 
 def appointment_mark_done(
     *, appointment: Appointment, on: dt.date | None = None, notify: bool = True
 ) -> Recorded:
-    """The visit took place (on `on`, when not on its planned day)."""
-    if appointment.status in (AppointmentStatus.DONE, AppointmentStatus.CANCELLED):
-        raise ValidationError(f"This appointment is already {appointment.get_status_display()}.")
-    zone = appointment.clinic.zone
-    day = on or appointment.starts_at.astimezone(zone).date()
-    if day > timezone.localdate(timezone=zone):
-        raise ValidationError({"on": "A visit cannot be recorded as done in the future."})
+    """The visit took place (on `on`, when not on its planned day). A second submit is a no-op."""
     with transaction.atomic():
-        if appointment.kind == AppointmentKind.INFUSION and appointment.course_id:
-            _use_dose(appointment.course, day)
+        appointment = locks.lock_appointment(appointment.pk)
+        zone = appointment.clinic.zone
+        if appointment.status == AppointmentStatus.DONE:
+            done_on = appointment.starts_at.astimezone(zone).date()
+            return Recorded(notes=[f"Already recorded as done on {done_on:%a %-d %b %Y}."])
+        if appointment.status not in (
+            AppointmentStatus.TENTATIVE,
+            AppointmentStatus.BOOKED,
+            AppointmentStatus.CONFIRMED,
+        ):
+            raise ValidationError(
+                f"This appointment is {appointment.get_status_display().lower()}."
+            )
+        day = on or appointment.starts_at.astimezone(zone).date()
+        if day > timezone.localdate(timezone=zone):
+            raise ValidationError({"on": "A visit cannot be recorded as done in the future."})
+        course = appointment.course
+        if course is not None and appointment.kind == AppointmentKind.INFUSION:
+            done = course_facts(course).infusions_done
+            check_facts(course, {"infusions_done": "on"}, infusions_done=(*done, day))
+            _use_dose(course, day)
+        else:
+            plausible_date(day, zone, "on", "The day it was done", future_allowed=False)
         _set_done_on(appointment, day, zone)
-    return replan_after_fact([appointment.course] if appointment.course_id else [], notify=notify)
+        return replan_after_fact([course] if course else [], notify=notify)
 
 
 def thickness_record(
@@ -180,24 +242,70 @@ def thickness_record(
     course: Course,
     measured_on: dt.date,
     thickness_mm: Decimal,
+    appointment: Appointment | None = None,
     recorded_by=None,
     notify: bool = True,
 ) -> Recorded:
-    """An ultrasound result. The engine marks the ultrasound done and decides what follows."""
-    if not Decimal("0") < Decimal(thickness_mm) <= Decimal("30"):
+    """An ultrasound result, recorded against its ultrasound visit (which becomes done) or,
+    without one, as an extra observation that never moves or duplicates a booking.
+
+    A second result for the same visit, or on the same day, replaces the first (audited). The
+    engine decides which result is the response (see ``timeline``): the others are charted.
+    """
+    try:
+        mm = Decimal(thickness_mm)
+    except (InvalidOperation, TypeError):
+        mm = Decimal("NaN")
+    if not mm.is_finite() or not Decimal("0") < mm <= Decimal("30"):
         raise ValidationError({"thickness_mm": "Endometrial thickness is between 0.1 and 30 mm."})
-    if measured_on > timezone.localdate(timezone=course.clinic.zone):
-        raise ValidationError({"measured_on": "A result cannot be dated in the future."})
-    measurement = ThicknessMeasurement(
-        course=course,
-        measured_on=measured_on,
-        thickness_mm=thickness_mm,
-        recorded_by=recorded_by,
-        appointment=_appointment_on(course, AppointmentKind.ULTRASOUND, measured_on),
-    )
-    measurement.full_clean()
-    measurement.save()
-    return replan_after_fact([course], notify=notify)
+    with transaction.atomic():
+        course = locks.lock_course(course.pk)
+        if appointment is not None:
+            appointment = locks.lock_appointment(appointment.pk)
+            if appointment.course_id != course.pk or appointment.kind not in (
+                AppointmentKind.ULTRASOUND,
+                AppointmentKind.FOLLOW_UP,
+            ):
+                raise ValidationError({"appointment": "Choose one of this course's ultrasounds."})
+        else:
+            appointment = _ultrasound_on(course, measured_on)
+        existing = _result_to_replace(course, appointment, measured_on)
+        kept = [
+            timeline.Thickness(m.measured_on, float(m.thickness_mm))
+            for m in course.measurements.all()
+            if existing is None or m.pk != existing.pk
+        ]
+        check_facts(
+            course,
+            {"on": "measured_on", "mm": "thickness_mm"},
+            thickness_results=(*kept, timeline.Thickness(measured_on, float(mm))),
+        )
+        measurement = existing or ThicknessMeasurement(course=course)
+        measurement.measured_on = measured_on
+        measurement.thickness_mm = mm
+        measurement.recorded_by = recorded_by
+        measurement.appointment = appointment
+        measurement.full_clean()
+        measurement.save()
+        if appointment is not None and appointment.status != AppointmentStatus.DONE:
+            _set_done_on(appointment, measured_on, course.clinic.zone)
+        recorded = replan_after_fact([course], notify=notify)
+        if existing is not None:
+            recorded.notes.append(
+                f"The earlier result for {measured_on:%a %-d %b %Y} was replaced."
+            )
+        return recorded
+
+
+def _result_to_replace(
+    course: Course, appointment: Appointment | None, day: dt.date
+) -> ThicknessMeasurement | None:
+    results = course.measurements.select_for_update()
+    if appointment is not None:
+        linked = results.filter(appointment=appointment).first()
+        if linked is not None:
+            return linked
+    return results.filter(measured_on=day).first()
 
 
 def _live_step(course: Course, step_key: str) -> Appointment | None:
@@ -209,11 +317,12 @@ def _live_step(course: Course, step_key: str) -> Appointment | None:
     )
 
 
-def _appointment_on(course: Course, kind: str, day: dt.date) -> Appointment | None:
+def _ultrasound_on(course: Course, day: dt.date) -> Appointment | None:
+    """The course's ultrasound visit on `day`, which a result on that day belongs to."""
     zone = course.clinic.zone
-    for appointment in course.appointments.filter(kind=kind).exclude(
-        status=AppointmentStatus.CANCELLED
-    ):
+    for appointment in course.appointments.filter(
+        kind__in=(AppointmentKind.ULTRASOUND, AppointmentKind.FOLLOW_UP)
+    ).exclude(status__in=(AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW)):
         if appointment.starts_at.astimezone(zone).date() == day:
             return appointment
     return None
@@ -234,6 +343,7 @@ def _set_done_on(appointment: Appointment, day: dt.date, zone) -> None:
     appointment.ends_at = starts_at + duration
     appointment.status = AppointmentStatus.DONE
     appointment.uncertainty_days = 0
+    appointment.rebooking_reason = ""
     appointment.save()
     reminders.reminders_sync(appointment=appointment)
 

@@ -8,12 +8,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling import policy
-from scheduling.forms.booking import BookingForm
+from scheduling.forms.booking import BookingForm, CancelForm, ConfirmActionForm
 from scheduling.models import Appointment
 from scheduling.selectors.appointments import allowed_days
 from scheduling.services import appointments as service
 from scheduling.services import slots
-from scheduling.views.navigation import back
+from scheduling.views.navigation import back, report
 
 
 def _appointment(request, pk: int) -> Appointment:
@@ -40,7 +40,7 @@ def book(request, pk: int):
     form = BookingForm(request.POST or None, clinic=request.clinic, free_slots=free)
     if request.method == "POST" and form.is_valid():
         try:
-            service.appointment_book(
+            recorded = service.appointment_book(
                 appointment=appointment,
                 starts_at=form.cleaned_data["starts_at"],
                 room=form.cleaned_data["room"],
@@ -50,7 +50,7 @@ def book(request, pk: int):
         except (service.AppointmentRefused, ValidationError) as refusal:
             form.add_error(None, _sentence(refusal))
         else:
-            messages.success(request, f"{appointment.get_kind_display()} booked.")
+            report(request, recorded, f"{appointment.get_kind_display()} booked.")
             return back(request, _patient_url(appointment))
     return render(
         request,
@@ -68,27 +68,99 @@ def _sentence(error: Exception) -> str:
     return " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
 
 
-def _status_change(request, pk: int, write, done: str):
+@require_POST
+def confirm(request, pk: int):
+    """Confirm a booked visit; for one flagged "needs re-booking", keep it where it stands."""
     appointment = _appointment(request, pk)
+    kept = bool(appointment.rebooking_reason)
     try:
-        write(appointment=appointment, actor=request.user)
+        service.appointment_confirm(appointment=appointment, actor=request.user)
     except (service.AppointmentRefused, ValidationError) as refusal:
         messages.error(request, _sentence(refusal))
     else:
-        messages.success(request, done)
+        messages.success(
+            request,
+            "Kept where it stands and confirmed; its reminders go out again."
+            if kept
+            else "Appointment confirmed.",
+        )
     return back(request, _patient_url(appointment))
 
 
-@require_POST
-def confirm(request, pk: int):
-    return _status_change(request, pk, service.appointment_confirm, "Appointment confirmed.")
+def _when(appointment: Appointment) -> str:
+    local = appointment.starts_at.astimezone(appointment.clinic.zone)
+    if appointment.status == "tentative":
+        return f"{local:%a %-d %b %Y}"
+    return f"{local:%a %-d %b %Y, %H:%M}"
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request, pk: int):
-    return _status_change(request, pk, service.appointment_cancel, "Appointment cancelled.")
+    """Cancel after confirming: with a reason, and what happens to the step."""
+    appointment = _appointment(request, pk)
+    can_drop = bool(appointment.course_id and appointment.step_key) and (
+        appointment.kind not in service.UNDROPPABLE
+    )
+    form = CancelForm(request.POST or None, can_drop=can_drop)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recorded = service.appointment_cancel(
+                appointment=appointment,
+                reason=form.cleaned_data["reason"],
+                then=form.cleaned_data["then"],
+                actor=request.user,
+            )
+        except (service.AppointmentRefused, ValidationError) as refusal:
+            form.add_error(None, _sentence(refusal))
+        else:
+            dropped = form.cleaned_data["then"] == service.Then.DROP
+            what = f"{appointment.get_kind_display()} on {_when(appointment)} cancelled"
+            report(
+                request,
+                recorded,
+                f"{what}; the step is dropped from the course."
+                if dropped
+                else f"{what}; the step is planned again.",
+            )
+            return back(request, _patient_url(appointment))
+    return render(
+        request,
+        "scheduling/confirm_action.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "title": f"Cancel {appointment.get_kind_display().lower()} on {_when(appointment)}?",
+            "submit": "Cancel the visit",
+            "testid": "cancel-form",
+            "back_url": _patient_url(appointment),
+        },
+        status=422 if form.errors else 200,
+    )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def no_show(request, pk: int):
-    return _status_change(request, pk, service.appointment_mark_no_show, "Recorded as a no-show.")
+    appointment = _appointment(request, pk)
+    form = ConfirmActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            recorded = service.appointment_mark_no_show(appointment=appointment, actor=request.user)
+        except (service.AppointmentRefused, ValidationError) as refusal:
+            form.add_error(None, _sentence(refusal))
+        else:
+            report(request, recorded, "Recorded as a no-show; the step is planned again.")
+            return back(request, _patient_url(appointment))
+    return render(
+        request,
+        "scheduling/confirm_action.html",
+        {
+            "appointment": appointment,
+            "form": form,
+            "title": f"Record {appointment.get_kind_display().lower()} on "
+            f"{_when(appointment)} as a no-show?",
+            "submit": "Record no-show",
+            "testid": "no-show-form",
+            "back_url": _patient_url(appointment),
+        },
+        status=422 if form.errors else 200,
+    )

@@ -109,9 +109,7 @@ def move(request, pk: int):
     return JsonResponse(
         {
             "ok": True,
-            "message": " ".join(
-                [f"Moved to {local:%A %-d %B %Y, %H:%M}.", *recorded.sentences()]
-            ),
+            "message": " ".join([f"Moved to {local:%A %-d %B %Y, %H:%M}.", *recorded.sentences()]),
             "problems": recorded.problems,
             "version": appointment.version,
         }

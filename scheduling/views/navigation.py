@@ -1,5 +1,6 @@
 """Small helpers shared by the workspace's views."""
 
+from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -12,3 +13,15 @@ def back(request, default: str):
     ):
         return redirect(target)
     return redirect(default)
+
+
+def report(request, recorded, done: str) -> None:
+    """What a write did, as messages: the success, then what else the person must know
+    (planned visits that changed, visits that need re-booking, why a course cannot be planned).
+    """
+    messages.success(request, done)
+    for note in recorded.notes:
+        messages.info(request, note)
+    lines = recorded.sentences()[len(recorded.notes) :]
+    for line in lines:
+        messages.warning(request, line)

@@ -159,12 +159,14 @@ def period(request, token: str):
                 context["errors"] = {"date": ["Please choose a date, e.g. " + today.isoformat()]}
             else:
                 try:
-                    actions.period_report_by_patient(link=link, date=day)
+                    _, recorded = actions.period_report_by_patient(link=link, date=day)
                 except actions.LinkUsed:
                     return _used(request, clinic)
                 except ValidationError as error:
                     context["errors"] = error.message_dict
                 else:
                     context["done"], context["day"] = True, day
+                    # Too close to a period she already reported: the clinic checks it first.
+                    context["held"] = recorded.held
         status = 400 if context["errors"] else 200
         return render(request, "links/period.html", context, status=status)

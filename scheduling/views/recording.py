@@ -8,20 +8,29 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from scheduling import policy
-from scheduling.forms.recording import DoneForm, HarvestDoneForm, PeriodStartForm, ThicknessForm
-from scheduling.models import Appointment, AppointmentKind, Course, Patient, ReportedBy
-from scheduling.services import recording
-from scheduling.views.navigation import back
-
-
-def _report(request, recorded: recording.Recorded, done: str) -> None:
-    moved = sum(len(result.changes) for result in recorded.replans)
-    messages.success(request, f"{done} {moved} planned visit(s) moved." if moved else done)
-    for problem in recorded.problems:
-        messages.warning(request, problem)
+from scheduling.forms.booking import ConfirmActionForm
+from scheduling.forms.recording import (
+    DoneForm,
+    HarvestDoneForm,
+    PeriodStartCorrectForm,
+    PeriodStartForm,
+    ThicknessForm,
+)
+from scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Course,
+    Patient,
+    PeriodStart,
+    ReportedBy,
+)
+from scheduling.services import periods, recording
+from scheduling.views.navigation import back, report
 
 
 def _form_page(request, form, title: str, submit: str, testid: str, back_url: str):
@@ -56,12 +65,12 @@ def _course(request, course_pk: int, action: policy.Action) -> Course:
 @require_http_methods(["GET", "POST"])
 def period_start(request, patient_pk: int):
     patient = policy.get_for(request, Patient.objects.all(), policy.Action.BOOK, pk=patient_pk)
-    form = PeriodStartForm(request.POST or None)
+    form = PeriodStartForm(request.POST or None, today=_today(request))
     url = reverse("patient-detail", args=[patient.pk])
     if request.method == "POST" and form.is_valid():
         recorded = _apply(
             form,
-            lambda: recording.period_start_report(
+            lambda: periods.period_start_report(
                 patient=patient,
                 date=form.cleaned_data["date"],
                 reported_by=ReportedBy.STAFF,
@@ -69,7 +78,7 @@ def period_start(request, patient_pk: int):
             ),
         )
         if recorded is not None:
-            _report(request, recorded, f"Cycle day 1 on {form.cleaned_data['date']} recorded.")
+            report(request, recorded, f"Cycle day 1 on {form.cleaned_data['date']} recorded.")
             return back(request, url)
     return _form_page(
         request, form, f"Period start for {patient.full_name}", "Record CD1", "period-form", url
@@ -79,7 +88,7 @@ def period_start(request, patient_pk: int):
 @require_http_methods(["GET", "POST"])
 def harvest_done(request, course_pk: int):
     course = _course(request, course_pk, policy.Action.BOOK)
-    form = HarvestDoneForm(request.POST or None)
+    form = HarvestDoneForm(request.POST or None, clinic=course.clinic, today=_today(request))
     url = reverse("patient-detail", args=[course.patient_id])
     if request.method == "POST" and form.is_valid():
         batch = _apply(
@@ -105,7 +114,7 @@ def mark_done(request, pk: int):
         request, policy.Action.BOOK
     ):
         policy.require(request, policy.Action.RECORD_RESULTS)
-    form = DoneForm(request.POST or None)
+    form = DoneForm(request.POST or None, today=_today(request))
     url = reverse("patient-detail", args=[appointment.patient_id])
     if request.method == "POST" and form.is_valid():
         recorded = _apply(
@@ -115,7 +124,7 @@ def mark_done(request, pk: int):
             ),
         )
         if recorded is not None:
-            _report(request, recorded, f"{appointment.get_kind_display()} recorded as done.")
+            report(request, recorded, f"{appointment.get_kind_display()} recorded as done.")
             return back(request, url)
     title = f"{appointment.get_kind_display()} done"
     return _form_page(request, form, title, "Record as done", "done-form", url)
@@ -124,7 +133,19 @@ def mark_done(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def thickness(request, course_pk: int):
     course = _course(request, course_pk, policy.Action.RECORD_RESULTS)
-    form = ThicknessForm(request.POST or None)
+    visits = (
+        course.appointments.filter(kind__in=(AppointmentKind.ULTRASOUND, AppointmentKind.FOLLOW_UP))
+        .exclude(status__in=(AppointmentStatus.CANCELLED, AppointmentStatus.NO_SHOW))
+        .select_related("clinic")
+        .order_by("starts_at")
+    )
+    initial = {}
+    chosen = request.GET.get("appointment", "")
+    if chosen.isascii() and chosen.isdigit() and len(chosen) < 12:
+        initial["appointment"] = visits.filter(pk=int(chosen)).first()
+    form = ThicknessForm(
+        request.POST or None, visits=visits, today=_today(request), initial=initial
+    )
     url = reverse("patient-detail", args=[course.patient_id])
     if request.method == "POST" and form.is_valid():
         recorded = _apply(
@@ -133,12 +154,67 @@ def thickness(request, course_pk: int):
                 course=course,
                 measured_on=form.cleaned_data["measured_on"],
                 thickness_mm=form.cleaned_data["thickness_mm"],
+                appointment=form.cleaned_data["appointment"],
                 recorded_by=request.user,
             ),
         )
         if recorded is not None:
-            _report(request, recorded, f"{form.cleaned_data['thickness_mm']} mm recorded.")
+            report(request, recorded, f"{form.cleaned_data['thickness_mm']} mm recorded.")
             return back(request, url)
     return _form_page(
         request, form, "Endometrial thickness", "Record result", "thickness-form", url
     )
+
+
+def _today(request):
+    return timezone.localdate(timezone=request.clinic.zone)
+
+
+def _period_start(request, pk: int) -> PeriodStart:
+    return policy.get_for(
+        request,
+        PeriodStart.objects.select_related("patient__clinic"),
+        policy.Action.BOOK,
+        pk=pk,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def period_start_correct(request, pk: int):
+    period_start = _period_start(request, pk)
+    url = reverse("patient-detail", args=[period_start.patient_id])
+    form = PeriodStartCorrectForm(
+        request.POST or None, today=_today(request), initial={"date": period_start.date}
+    )
+    if request.method == "POST" and form.is_valid():
+        day = form.cleaned_data["date"]
+        recorded = _apply(
+            form, lambda: periods.period_start_correct(period_start=period_start, date=day)
+        )
+        if recorded is not None:
+            report(request, recorded, f"Cycle day 1 {period_start.date} corrected to {day}.")
+            return back(request, url)
+    title = f"Correct cycle day 1 of {period_start.date:%a %-d %b %Y}"
+    return _form_page(request, form, title, "Correct", "period-correct-form", url)
+
+
+@require_http_methods(["GET", "POST"])
+def period_start_delete(request, pk: int):
+    period_start = _period_start(request, pk)
+    url = reverse("patient-detail", args=[period_start.patient_id])
+    form = ConfirmActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        recorded = _apply(form, lambda: periods.period_start_delete(period_start=period_start))
+        if recorded is not None:
+            report(request, recorded, f"Cycle day 1 of {period_start.date} deleted.")
+            return back(request, url)
+    title = f"Delete cycle day 1 of {period_start.date:%a %-d %b %Y}?"
+    return _form_page(request, form, title, "Delete", "period-delete-form", url)
+
+
+@require_http_methods(["POST"])
+def period_start_apply(request, pk: int):
+    period_start = _period_start(request, pk)
+    recorded = periods.period_start_apply(period_start=period_start)
+    report(request, recorded, f"Cycle day 1 on {period_start.date} applied.")
+    return back(request, reverse("patient-detail", args=[period_start.patient_id]))

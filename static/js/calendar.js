@@ -47,8 +47,11 @@
       if (tentative) {
         title += days ? " (tentative ±" + days + " d)" : " (tentative)";
       }
+      var rebooking = row[at.rebooking] || "";
+      if (rebooking) title = "⚠ Needs re-booking · " + title;
       var classes = ["kind-" + kind, "status-" + status];
       if (tentative) classes.push("is-tentative");
+      if (rebooking) classes.push("needs-rebooking");
       return {
         id: String(row[at.id]),
         title: title,
@@ -62,6 +65,7 @@
           status: status,
           statusLabel: labels.statuses[status] || status,
           uncertaintyDays: days,
+          rebooking: rebooking,
           patientId: row[at.patientId],
           room: roomNames[row[at.roomId]] || "",
           clinician: clinicianNames[row[at.clinicianId]] || "",
@@ -123,7 +127,7 @@
             info.revert();
             show("danger", "Not moved: " + (data.error || "HTTP " + response.status));
           } else {
-            show("success", data.message || "Moved.");
+            show(data.problems && data.problems.length ? "warning" : "success", data.message || "Moved.");
             calendar.refetchEvents();
           }
         });
@@ -140,6 +144,7 @@
     if (p.room) parts.push("Room: " + p.room);
     if (p.clinician) parts.push("Clinician: " + p.clinician);
     if (p.uncertaintyDays) parts.push("Date uncertain by ±" + p.uncertaintyDays + " days");
+    if (p.rebooking) parts.push("Needs re-booking: " + p.rebooking);
     return parts.join(" · ");
   }
 

@@ -8,7 +8,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from scheduling.models import AppointmentStatus, CourseStatus, PeriodStart
-from scheduling.services import recording
+from scheduling.services import periods, recording
 from scheduling.services.planning import course_replan
 from tests import factories
 
@@ -75,7 +75,7 @@ def test_an_early_period_moves_the_tentative_infusion_into_the_new_cycle(release
 
     # Her period came on Thursday 26 Feb instead of Monday 2 March: CD10 is Saturday 7 March,
     # the clinic is closed at weekends, so the nearest open day (ties: earlier) is Fri 6 March.
-    recording.period_start_report(
+    periods.period_start_report(
         patient=released_course.patient, date=dt.date(2026, 2, 26), notify=False
     )
 
@@ -88,7 +88,7 @@ def test_an_early_period_moves_the_tentative_infusion_into_the_new_cycle(release
 def test_done_visits_never_move(released_course):
     harvest = released_course.appointments.get(step_key="harvest")
     before = harvest.starts_at
-    recording.period_start_report(
+    periods.period_start_report(
         patient=released_course.patient, date=dt.date(2026, 2, 27), notify=False
     )
     harvest.refresh_from_db()
@@ -154,9 +154,7 @@ def test_a_refused_plan_keeps_the_reported_period_and_says_why(clinic_a):
     course_replan(course=course, notify=False)
 
     # 21-day cycles put ovulation on cycle day 7: the artery route's day 9-11 is luteal.
-    recorded = recording.period_start_report(
-        patient=patient, date=dt.date(2026, 1, 26), notify=False
-    )
+    recorded = periods.period_start_report(patient=patient, date=dt.date(2026, 1, 26), notify=False)
     assert PeriodStart.objects.filter(patient=patient, date=dt.date(2026, 1, 26)).exists()
     assert len(recorded.problems) == 1
     assert "intrauterine-artery" in recorded.problems[0]
@@ -164,7 +162,7 @@ def test_a_refused_plan_keeps_the_reported_period_and_says_why(clinic_a):
 
 def test_a_period_start_in_the_future_is_refused(patient_a):
     with pytest.raises(ValidationError, match="future"):
-        recording.period_start_report(patient=patient_a, date=dt.date(2026, 3, 4))
+        periods.period_start_report(patient=patient_a, date=dt.date(2026, 3, 4))
     assert not PeriodStart.objects.filter(patient=patient_a).exists()
 
 
@@ -212,12 +210,15 @@ def test_a_booked_day_that_still_fits_is_kept_on_replanning(released_course):
     assert local_day(infusion) == booked_day
 
     # A period four days early puts 10 March on cycle day 13, past ovulation (cycle day 12 in
-    # the 26-day pattern the new period start gives): the booking has to move.
-    recording.period_start_report(
+    # the 26-day pattern the new period start gives): the booking no longer fits. Booked means
+    # booked: it stays where it is, flagged, and its reminders wait for a person.
+    periods.period_start_report(
         patient=released_course.patient, date=dt.date(2026, 2, 26), notify=False
     )
     infusion.refresh_from_db()
-    assert local_day(infusion) != booked_day
+    assert local_day(infusion) == booked_day
+    assert infusion.status == AppointmentStatus.BOOKED
+    assert "luteal" in infusion.rebooking_reason
 
 
 def test_a_tentative_visit_a_coordinator_moved_keeps_its_day(released_course):
@@ -245,7 +246,7 @@ def test_later_visits_are_planned_from_the_day_a_coordinator_chose(released_cour
     appointment_move(appointment=infusion, starts_at=pinned)
 
     # She reports the period that started on Monday 2 March, as predicted: a re-plan.
-    recording.period_start_report(
+    periods.period_start_report(
         patient=released_course.patient, date=dt.date(2026, 3, 2), notify=False
     )
 
@@ -283,7 +284,7 @@ def test_a_pinned_day_that_no_longer_fits_moves_and_later_visits_follow_the_new_
     # A period on Thursday 26 Feb makes her pattern 26 days (ovulation on day 12): Fri 13 March
     # is day 16, luteal. The infusion goes back to the engine's day, Fri 6 March (day 10 is a
     # Saturday), and the ultrasound to day 10 of the next cycle (from 24 March): Thu 2 April.
-    recording.period_start_report(
+    periods.period_start_report(
         patient=released_course.patient, date=dt.date(2026, 2, 26), notify=False
     )
 
