@@ -1,27 +1,21 @@
 """The clinical rules of DESIGN.md §2-§3, as pure Python: dates in, plan out.
 
-No Django, no clock, no I/O. `cycles` holds the cycle arithmetic (estimation from reported
-period starts, phases, the days a visit may take); `course` plans a course from its input and
-the facts known so far, re-plans it, and explains why a proposed day is not allowed.
+No Django, no clock, no I/O. Modules, each readable on its own:
+
+* ``dates``: the date range every date must fall in (absolute, plausible around today).
+* ``cycles``: cycle arithmetic (estimation from reported period starts, near-duplicates,
+  missed reports, phases, the days a visit may take).
+* ``steps``: the vocabulary (protocol, facts, course input, steps, plan, observations).
+* ``facts``: one validation of the input (``InvalidFact``, ``validate_facts``).
+* ``response``: which thickness result decides; the others are observations.
+* ``rules``: what each step needs and why a day does not give it.
+* ``planner``: ``plan``. ``checks``: ``check_step_date``. ``serialise``: ``plan_to_dict``,
+  ``plan_changes``.
+
+Callers import from this package.
 """
 
-from scheduling.timeline.course import (
-    Change,
-    CourseInput,
-    Facts,
-    Outcome,
-    Plan,
-    PlanRefused,
-    Protocol,
-    Route,
-    Source,
-    Step,
-    StepKind,
-    check_step_date,
-    plan,
-    plan_to_dict,
-    replan,
-)
+from scheduling.timeline.checks import check_step_date
 from scheduling.timeline.cycles import (
     CycleEstimate,
     DayInfo,
@@ -29,6 +23,26 @@ from scheduling.timeline.cycles import (
     Phase,
     describe_day,
     estimate_cycle,
+    period_start_conflict,
+)
+from scheduling.timeline.facts import InvalidFact, validate_facts
+from scheduling.timeline.planner import plan
+from scheduling.timeline.serialise import plan_changes, plan_to_dict
+from scheduling.timeline.steps import (
+    Change,
+    CourseInput,
+    Facts,
+    Observation,
+    Outcome,
+    Plan,
+    PlanRefused,
+    Protocol,
+    RejectedChoice,
+    Route,
+    Source,
+    Step,
+    StepKind,
+    Thickness,
 )
 
 __all__ = [
@@ -38,19 +52,25 @@ __all__ = [
     "DayInfo",
     "Facts",
     "InvalidCourse",
+    "InvalidFact",
+    "Observation",
     "Outcome",
     "Phase",
     "Plan",
     "PlanRefused",
     "Protocol",
+    "RejectedChoice",
     "Route",
     "Source",
     "Step",
     "StepKind",
+    "Thickness",
     "check_step_date",
     "describe_day",
     "estimate_cycle",
+    "period_start_conflict",
     "plan",
+    "plan_changes",
     "plan_to_dict",
-    "replan",
+    "validate_facts",
 ]

@@ -38,6 +38,8 @@ IRREGULAR_SPREAD_DAYS = 7
 # days from one cycle to the next; a length the patient only stated was never measured here.
 REGULAR_UNCERTAINTY_DAYS = 2
 STATED_UNCERTAINTY_DAYS = 3
+DEFAULT_MIN_PERIOD_GAP = 10  # days: closer period starts are near-duplicates
+DEFAULT_MISSED_TOLERANCE = 4  # days from 2 or 3 typical cycles: read as missed reports
 
 
 class InvalidCourse(ValueError):
@@ -67,7 +69,11 @@ def phase_of_day(cycle_day: int, length: int, luteal: int) -> Phase:
 class CycleEstimate:
     """A patient's cycle pattern, estimated from the CD1s she reported.
 
-    ``uncertainty_days`` is the ± on the start of the first predicted cycle; see
+    ``starts``: the reported CD1s the estimate kept (near-duplicates left out); ``inferred``:
+    CD1s it assumed inside intervals read as missed reports (predicted, never reported).
+    ``intervals``: the recent cycle lengths it used, split ones included. ``estimated``: the
+    length was only stated, or intervals were split or reported starts ignored; ``warnings``
+    say which. ``uncertainty_days`` is the ± on the start of the first predicted cycle; see
     ``estimate_cycle`` for how it grows for cycles further ahead.
     """
 
@@ -77,23 +83,92 @@ class CycleEstimate:
     uncertainty_days: int
     starts: tuple[date, ...]
     intervals: tuple[int, ...] = ()
+    estimated: bool = False
+    warnings: tuple[str, ...] = ()
+    inferred: tuple[date, ...] = ()
 
     @property
     def ovulation_day(self) -> int:
         return self.length - self.luteal
 
+    @property
+    def firm_current_cycle(self) -> bool:
+        """Whether the cycle from the last reported CD1 is firm past its menstrual days: only
+        for a regular, measured pattern (else its ovulation is counted back from a guess)."""
+        return not (self.irregular or self.estimated)
+
     def phase_of(self, cycle_day: int, length: int | None = None) -> Phase:
         return phase_of_day(cycle_day, self.length if length is None else length, self.luteal)
 
 
-def estimate_cycle(
-    period_starts: Iterable[date], *, stated_length: int = 28, luteal: int = 14
-) -> CycleEstimate:
-    """Estimate the cycle from reported CD1s (any order, duplicates ignored).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-    Length: the median of the last (up to) six intervals; with an even count the mean of the two
-    middle ones rounded down (a shorter estimate puts ovulation earlier, so an infusion planned
-    before it stays in the proliferative phase). With fewer than two CD1s: ``stated_length``.
+
+def _short(day: date, *, year: bool) -> str:
+    text = f"{day.day} {_MONTHS[day.month - 1]}"
+    return f"{text} {day.year}" if year else text
+
+
+def _between(first: date, second: date) -> str:
+    year = first.year != second.year
+    return f"between {_short(first, year=year)} and {_short(second, year=year)}"
+
+
+def period_start_conflict(
+    existing: Iterable[date], new: date, min_gap_days: int = DEFAULT_MIN_PERIOD_GAP
+) -> str | None:
+    """A sentence naming both dates when ``new`` is within ``min_gap_days`` of a reported
+    CD1 in ``existing``, else None. The same date again is no conflict: it is already known."""
+    known = set(existing)
+    if new in known:
+        return None
+    near = [day for day in known if abs((day - new).days) < min_gap_days]
+    if not near:
+        return None
+    other = min(near, key=lambda day: (abs((day - new).days), day))
+    gap = abs((other - new).days)
+    where = "after" if new > other else "before"
+    return (
+        f"The period start on {new.isoformat()} is only {gap} day{'s' * (gap != 1)} {where} "
+        f"the one reported on {other.isoformat()}; period starts are at least {min_gap_days} "
+        "days apart, so check which date is right."
+    )
+
+
+def _median(values: list[int]) -> int:
+    """The median; with an even count the mean of the two middle ones rounded down (a shorter
+    estimate puts ovulation earlier, so an infusion planned before it stays proliferative)."""
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) // 2
+
+
+def _missed(interval: int, typical: int, tolerance: int) -> int:
+    """2 or 3 when ``interval`` reads as that many cycles of ``typical`` days, else 1."""
+    for cycles in (2, 3):
+        if abs(interval - cycles * typical) <= tolerance:
+            return cycles
+    return 1
+
+
+def estimate_cycle(
+    period_starts: Iterable[date],
+    *,
+    stated_length: int = 28,
+    luteal: int = 14,
+    min_gap_days: int = DEFAULT_MIN_PERIOD_GAP,
+    missed_tolerance_days: int = DEFAULT_MISSED_TOLERANCE,
+) -> CycleEstimate:
+    """Estimate the cycle from reported CD1s (any order, exact duplicates ignored).
+
+    1. A CD1 less than ``min_gap_days`` after the previous kept one is ignored, with a
+       warning (the earlier is kept): a near-duplicate must never wedge planning.
+    2. Of the last (up to) six intervals, one within ``missed_tolerance_days`` of 2 or 3
+       typical lengths is read as missed reports and split into equal cycles (inferred starts,
+       a warning). Typical: the median of the other intervals that are not themselves about
+       twice or three times another one, or ``stated_length`` when there are none.
+    3. Length: the median of the last (up to) six intervals after splitting; with fewer than
+       two CD1s, ``stated_length``.
 
     Irregular: the recent intervals differ by more than 7 days (max - min > 7).
 
@@ -102,8 +177,8 @@ def estimate_cycle(
     the length is only stated. The spread is what the patient's own cycles showed; the square
     root is how independent cycle-to-cycle deviations add up over ``k`` cycles.
     """
-    starts = tuple(sorted(set(period_starts)))
-    if not starts:
+    reported = sorted(set(period_starts))
+    if not reported:
         raise InvalidCourse("At least one reported period start (cycle day 1) is needed.")
     if not MIN_CYCLE_LENGTH <= stated_length <= MAX_CYCLE_LENGTH:
         raise InvalidCourse(
@@ -114,26 +189,71 @@ def estimate_cycle(
         raise InvalidCourse(
             f"The luteal phase must last {MIN_LUTEAL} to {MAX_LUTEAL} days (got {luteal})."
         )
+    warnings: list[str] = []
+    kept = [reported[0]]
+    for day in reported[1:]:
+        gap = (day - kept[-1]).days
+        if gap < min_gap_days:
+            warnings.append(
+                f"The period start on {day.isoformat()} is only {gap} day{'s' * (gap != 1)} "
+                f"after the one on {kept[-1].isoformat()}: ignored (period starts are at "
+                f"least {min_gap_days} days apart); check which date is right."
+            )
+        else:
+            kept.append(day)
+    starts = tuple(kept)
     tail = [d.toordinal() for d in starts[-(RECENT_INTERVALS + 1) :]]
-    intervals = tuple(b - a for a, b in itertools.pairwise(tail))
-    if not intervals:
-        return CycleEstimate(stated_length, luteal, False, STATED_UNCERTAINTY_DAYS, starts)
-    ordered = sorted(intervals)
-    middle = len(ordered) // 2
-    length = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) // 2
+    raw = [b - a for a, b in itertools.pairwise(tail)]
+    if not raw:
+        return CycleEstimate(
+            stated_length,
+            luteal,
+            False,
+            STATED_UNCERTAINTY_DAYS,
+            starts,
+            estimated=True,
+            warnings=tuple(warnings),
+        )
+    tolerance = missed_tolerance_days
+    plain = [
+        x
+        for i, x in enumerate(raw)
+        if not any(_missed(x, y, tolerance) > 1 for j, y in enumerate(raw) if j != i)
+    ]
+    typical = _median(plain) if len(raw) > 1 and plain else stated_length
+    intervals: list[int] = []
+    inferred: list[date] = []
+    for start, interval in zip(tail, raw, strict=False):
+        count = _missed(interval, typical, tolerance) if typical >= MIN_CYCLE_LENGTH else 1
+        if count == 1:
+            intervals.append(interval)
+            continue
+        cuts = [start + round(interval * k / count) for k in range(count + 1)]
+        intervals += [b - a for a, b in itertools.pairwise(cuts)]
+        inferred += [date.fromordinal(cut) for cut in cuts[1:-1]]
+        each = f"{interval // count}" if interval % count == 0 else f"about {interval // count}"
+        warnings.append(
+            f"The {interval} days {_between(date.fromordinal(start), date.fromordinal(cuts[-1]))}"
+            f" look like a missed period report: counted as {count} cycles of {each} days."
+        )
+    recent = intervals[-RECENT_INTERVALS:]
+    length = _median(recent)
     if not MIN_CYCLE_LENGTH <= length <= MAX_CYCLE_LENGTH:
         raise InvalidCourse(
             f"The reported period starts give a typical cycle of {length} days; a cycle length "
             f"must be between {MIN_CYCLE_LENGTH} and {MAX_CYCLE_LENGTH} days."
         )
-    spread = ordered[-1] - ordered[0]
+    spread = max(recent) - min(recent)
     return CycleEstimate(
         length=length,
         luteal=luteal,
         irregular=spread > IRREGULAR_SPREAD_DAYS,
         uncertainty_days=max(REGULAR_UNCERTAINTY_DAYS, spread),
         starts=starts,
-        intervals=intervals,
+        intervals=tuple(recent),
+        estimated=bool(inferred) or len(kept) < len(reported),
+        warnings=tuple(warnings),
+        inferred=tuple(inferred),
     )
 
 
@@ -180,16 +300,32 @@ def luteal_window(length: int, luteal: int, after_ovulation: int = 5) -> Window:
 
 
 class Cycles:
-    """Ordinal-day arithmetic over one patient's known and predicted cycles."""
+    """Ordinal-day arithmetic over one patient's known and predicted cycles.
 
-    __slots__ = ("_base", "_count", "_first", "_last", "_starts", "length", "luteal")
+    Known cycles run between the kept reported CD1s and the inferred ones (missed reports);
+    a cycle that starts on an inferred CD1 is predicted all the same.
+    """
+
+    __slots__ = (
+        "_base",
+        "_count",
+        "_firm_current",
+        "_first",
+        "_inferred",
+        "_last",
+        "_starts",
+        "length",
+        "luteal",
+    )
 
     def __init__(self, estimate: CycleEstimate) -> None:
-        self._starts = [d.toordinal() for d in estimate.starts]
+        self._starts = sorted(d.toordinal() for d in (*estimate.starts, *estimate.inferred))
+        self._inferred = frozenset(d.toordinal() for d in estimate.inferred)
         self._count = len(self._starts)
         self._first = self._starts[0]
         self._last = self._starts[-1]
         self._base = estimate.uncertainty_days
+        self._firm_current = estimate.firm_current_cycle
         self.length = estimate.length
         self.luteal = estimate.luteal
 
@@ -216,12 +352,22 @@ class Cycles:
             return starts[i], starts[i + 1] - starts[i]
         return self._first + i * self.length, self.length
 
-    def uncertainty(self, index: int) -> int:
-        """± days on the start of cycle ``index``: 0 for a reported CD1."""
-        ahead = index if index > 0 else 1 - self._count - index
-        if ahead <= 0:
-            return 0
-        return math.ceil(self._base * math.sqrt(ahead))
+    def uncertainty(self, index: int, cycle_day: int = 1) -> int:
+        """± days on cycle day ``cycle_day`` of cycle ``index``: 0 on a reported cycle.
+
+        The cycle from the last reported CD1 is firm through its menstrual days; past them it
+        is firm only for a regular, measured pattern: otherwise its ovulation is counted back
+        from a guessed next period, as uncertain as that next period's start.
+        """
+        if index > 0:
+            return math.ceil(self._base * math.sqrt(index))
+        if index == 0:
+            firm = self._firm_current or cycle_day < FIRST_PROLIFERATIVE_DAY
+            return 0 if firm else self._base
+        i = index + self._count - 1
+        if i >= 0:
+            return self._base if self._starts[i] in self._inferred else 0
+        return math.ceil(self._base * math.sqrt(-i))
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,11 +380,12 @@ class DayInfo:
 
 
 def describe_day(cycle: CycleEstimate, day: date) -> DayInfo:
-    """Where ``day`` falls in the patient's cycles (tentative when its cycle is predicted)."""
+    """Where ``day`` falls in the patient's cycles (tentative when its cycle is predicted, or
+    past the menstrual days of the current cycle of an irregular or estimated pattern)."""
     cycles = Cycles(cycle)
     index, start, length = cycles.locate(day.toordinal())
     cycle_day = day.toordinal() - start + 1
-    uncertainty = cycles.uncertainty(index)
+    uncertainty = cycles.uncertainty(index, cycle_day)
     return DayInfo(
         cycle_start=date.fromordinal(start),
         cycle_day=cycle_day,

@@ -25,8 +25,8 @@ from scheduling.timeline import (
     describe_day,
     estimate_cycle,
     plan,
+    plan_changes,
     plan_to_dict,
-    replan,
 )
 
 ANCHOR = date(2025, 1, 6)  # a Monday, the last reported CD1
@@ -688,12 +688,11 @@ def test_check_step_date_ignores_the_steps_own_chosen_day_but_not_the_others():
 # -- re-planning -------------------------------------------------------------------------------
 
 
-def test_replan_after_an_early_period_moves_future_steps_only():
+def test_plan_changes_after_an_early_period_moves_future_steps_only():
     before = plan(course(facts=released_in(28, 1)))
     early = day_of(28, 1, 1) - timedelta(days=3)  # she reports cycle 1 three days early
-    later = course(period_starts=(*history(28), early), facts=released_in(28, 1))
-    after, changes = replan(before, later)
-    moved = {change.key: change for change in changes}
+    after = plan(course(period_starts=(*history(28), early), facts=released_in(28, 1)))
+    moved = {change.key: change for change in plan_changes(before, after)}
     # released on the predicted CD1 of cycle 1, now her CD4: CD10 is still >= the release
     assert after.step("infusion-1").date == early + timedelta(9)
     assert moved["infusion-1"].old_date == day_of(28, 1, 10)
@@ -701,19 +700,18 @@ def test_replan_after_an_early_period_moves_future_steps_only():
     assert "expansion" not in moved
 
 
-def test_replan_keeps_done_steps_and_rejects_contradictions():
-    done = after_first_infusion(5.0)
+def test_plan_changes_of_steps_done_as_planned_is_empty_and_lists_added_and_dropped():
+    done = after_first_infusion(8.0, planned=1)
     before = plan(done)
-    forgetful = course(facts=Facts(released_on=day_of(28, 1, 1)))
-    after, changes = replan(before, forgetful)
-    assert after.step("infusion-1").date == day_of(28, 1, 10) and after.step("infusion-1").done
-    assert after.step("ultrasound-1").thickness_mm == 5.0
-    assert changes == ()
-    contradicting = course(
-        facts=Facts(released_on=day_of(28, 1, 1), infusions_done=(day_of(28, 1, 11),))
-    )
-    with pytest.raises(InvalidCourse, match="Infusion 1"):
-        replan(before, contradicting)
+    assert plan_changes(before, plan(done)) == ()
+    below = plan(after_first_infusion(5.0, planned=1))
+    changes = {change.key: change for change in plan_changes(before, below)}
+    assert changes["infusion-2"].old_date is None and changes["infusion-2"].new_date
+    window = changes["transfer-window"]
+    assert window.old_date == day_of(28, 4, 1) and window.new_date == day_of(28, 6, 1)
+    assert window.old_end == day_of(28, 6, 1) - timedelta(1)
+    dropped = {c.key for c in plan_changes(below, before) if c.new_date is None}
+    assert dropped == {"infusion-2", "ultrasound-2"}
 
 
 def test_plan_to_dict_shape():

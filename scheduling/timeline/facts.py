@@ -1,0 +1,210 @@
+"""Refusing the impossible: one validation of a course's input and its facts.
+
+``validate_course`` runs inside every ``plan()`` and reads no clock: every date within
+``dates.EARLIEST``-``dates.LATEST``, the protocol's numbers in range, the facts consistent
+with each other. ``validate_facts`` is for callers that have a clock (forms, the command):
+the same fact checks plus each fact inside the plausible range around ``today`` and nothing
+done after today. Both raise ``InvalidFact`` (an ``InvalidCourse``) naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from datetime import date
+
+from scheduling.timeline import dates
+from scheduling.timeline.cycles import FIRST_PROLIFERATIVE_DAY, MIN_CYCLE_LENGTH, InvalidCourse
+from scheduling.timeline.steps import CourseInput, Facts, Protocol, Route, Source, Thickness
+
+MAX_THICKNESS_MM = 30.0
+_SOURCES, _ROUTES = frozenset(Source), frozenset(Route)
+_DROPPABLE = ("ultrasound-", "follow-up-")
+
+
+class InvalidFact(InvalidCourse):
+    """A recorded fact (or date) that cannot be true. ``field`` names it for a form:
+    "harvested_on", "released_on", "expires_on", "infused_on", "thickness_mm", "measured_on",
+    "step_key", "period_start", "not_before", "closed_date", "chosen_day" (None: no one field).
+    """
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def thickness_results(facts: Facts) -> tuple[Thickness, ...]:
+    """The facts' thickness results as ``Thickness`` (plain (date, mm) tuples accepted)."""
+    return tuple(r if isinstance(r, Thickness) else Thickness(*r) for r in facts.thickness_results)
+
+
+def _in_range(day: object, field: str, what: str) -> None:
+    if not isinstance(day, date):
+        raise InvalidFact(f"{what} must be a date (got {day!r}).", field)
+    try:
+        dates.check_absolute(day, what)
+    except dates.DateOutOfRange as error:
+        raise InvalidFact(str(error), field) from None
+
+
+def _all_in_range(days: Iterable[date], field: str, what: str) -> None:
+    """``_in_range`` for many dates, fast when they all are (the usual case)."""
+    days = tuple(days)
+    try:
+        if not days or (min(days) >= dates.EARLIEST and max(days) <= dates.LATEST):
+            return
+    except TypeError:
+        pass  # not all dates: the loop names the first one that is not
+    for day in days:
+        _in_range(day, field, what)
+
+
+def _fact_dates(facts: Facts) -> Iterable[tuple[date | None, str, str, bool]]:
+    """(date, field, what, may be in the future) of every dated fact."""
+    yield facts.harvested_on, "harvested_on", "The harvest", False
+    yield facts.released_on, "released_on", "The batch release", False
+    yield facts.expires_on, "expires_on", "The batch expiry", True
+    for day in facts.infusions_done:
+        yield day, "infused_on", "An infusion", False
+    for result in facts.thickness_results:
+        yield result[0], "measured_on", "A thickness result", False
+
+
+def check_facts(facts: Facts) -> tuple[Thickness, ...]:
+    """Every fact on its own and against the others (no clock); the normalised results."""
+    for day, field, what, _ in _fact_dates(facts):
+        if day is not None:
+            _in_range(day, field, what)
+    harvested, released, expires = facts.harvested_on, facts.released_on, facts.expires_on
+    if harvested and released and released < harvested:
+        raise InvalidFact(
+            f"The release ({released}) cannot be before the harvest ({harvested}).", "released_on"
+        )
+    if released and expires and expires <= released:
+        raise InvalidFact(
+            f"The expiry ({expires}) must be after the release ({released}).", "expires_on"
+        )
+    done = facts.infusions_done
+    if len(set(done)) != len(done):
+        raise InvalidFact("Two infusions are recorded on the same day.", "infused_on")
+    if harvested and done and min(done) < harvested:
+        raise InvalidFact(
+            f"The harvest is recorded on {harvested}, after the cells were infused on {min(done)}.",
+            "harvested_on",
+        )
+    try:
+        results = thickness_results(facts)
+    except TypeError:
+        raise InvalidFact(
+            "A thickness result is a date, millimetres and optionally the visit it was "
+            "recorded against.",
+            "thickness_mm",
+        ) from None
+    by_day: dict[date, float] = {}
+    keys: set[str] = set()
+    for on, mm, key in results:
+        if isinstance(mm, bool) or not isinstance(mm, int | float) or not math.isfinite(mm):
+            raise InvalidFact(
+                f"The thickness on {on} must be a number of millimetres.", "thickness_mm"
+            )
+        if not 0 < mm <= MAX_THICKNESS_MM:
+            raise InvalidFact(
+                f"An endometrial thickness must be more than 0 and at most "
+                f"{MAX_THICKNESS_MM:g} mm (got {mm:g} mm on {on}).",
+                "thickness_mm",
+            )
+        if by_day.setdefault(on, mm) != mm:
+            raise InvalidFact(
+                f"Two thickness results are recorded on {on}: {by_day[on]:g} mm and {mm:g} mm; "
+                "keep one.",
+                "measured_on",
+            )
+        if key is not None:
+            if key in keys:
+                raise InvalidFact(
+                    f"Two thickness results are recorded against {key}; keep one.", "step_key"
+                )
+            keys.add(key)
+    return results
+
+
+def validate_facts(facts: Facts, *, today: date) -> None:
+    """``check_facts`` plus, for a caller with a clock: every fact date inside the plausible
+    range around ``today`` and no harvest, release, infusion or result after ``today``."""
+    _in_range(today, "today", "Today")
+    check_facts(facts)
+    for day, field, what, future_allowed in _fact_dates(facts):
+        if day is None:
+            continue
+        try:
+            dates.check_plausible(day, today, what, future_allowed=future_allowed)
+        except dates.DateOutOfRange as error:
+            raise InvalidFact(str(error), field) from None
+
+
+def _check_protocol(p: Protocol) -> None:
+    if p.max_infusions < 1:
+        raise InvalidCourse("The protocol must allow at least one infusion.")
+    if not 0 <= p.expansion_min_days <= p.expansion_max_days:
+        raise InvalidCourse("The expansion must take a minimum of days no longer than its maximum.")
+    if not 1 <= p.menstrual_harvest_days[0] <= p.menstrual_harvest_days[1] <= 5:
+        raise InvalidCourse("Menstrual-blood collection days must lie within cycle days 1-5.")
+    if not FIRST_PROLIFERATIVE_DAY <= p.artery_days[0] <= p.artery_days[1]:
+        raise InvalidCourse("The intrauterine-artery days must lie in the proliferative phase.")
+    if not p.artery_days[0] <= p.artery_preferred_day <= p.artery_days[1]:
+        raise InvalidCourse(
+            f"The preferred intrauterine-artery day must lie in cycle days "
+            f"{p.artery_days[0]}-{p.artery_days[1]} (got {p.artery_preferred_day})."
+        )
+    if p.thickness_threshold_mm <= 0 or p.transfer_wait_cycles < 0 or p.preferred_infusion_day < 1:
+        raise InvalidCourse("The protocol's threshold, wait and preferred day must be positive.")
+    if not 1 <= p.response_window_days <= 10:
+        raise InvalidCourse("The response window must span 1 to 10 days before ovulation.")
+    if not 1 <= p.min_period_gap_days <= MIN_CYCLE_LENGTH:
+        raise InvalidCourse(
+            f"The minimum gap between period starts must be 1 to {MIN_CYCLE_LENGTH} days."
+        )
+    if not 0 <= p.missed_period_tolerance_days <= 7:
+        raise InvalidCourse("The missed-period tolerance must be 0 to 7 days.")
+    if any(m < 1 for m in p.follow_up_months):
+        raise InvalidCourse("Follow-ups must be at least one month after the last infusion.")
+    if len(set(p.follow_up_months)) != len(p.follow_up_months):
+        raise InvalidCourse("Each follow-up month may appear only once.")
+
+
+def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
+    """Everything ``plan`` refuses as input (no clock); the normalised thickness results."""
+    p, f = course.protocol, course.facts
+    if course.source not in _SOURCES:
+        raise InvalidCourse(f"Unknown cell source {course.source!r}.")
+    if course.route not in _ROUTES:
+        raise InvalidCourse(f"Unknown infusion route {course.route!r}.")
+    if not course.open_weekdays or not course.open_weekdays <= frozenset(range(7)):
+        raise InvalidCourse("The clinic must be open on at least one weekday (0 Monday-6 Sunday).")
+    _check_protocol(p)
+    if not 1 <= course.planned_infusions <= p.max_infusions:
+        raise InvalidCourse(
+            f"The number of planned infusions must be between 1 and {p.max_infusions} "
+            f"(got {course.planned_infusions})."
+        )
+    _all_in_range(course.period_starts, "period_start", "A period start")
+    _in_range(course.not_before, "not_before", "The first visit date")
+    _all_in_range(course.closed_dates, "closed_date", "A closed date")
+    _all_in_range((day for _, day in course.chosen_days), "chosen_day", "A chosen day")
+    chosen_keys = [key for key, _ in course.chosen_days]
+    if len(set(chosen_keys)) != len(chosen_keys):
+        raise InvalidCourse("A step may have only one chosen day.")
+    for key in course.dropped_steps:
+        if key != "transfer-window" and not key.startswith(_DROPPABLE):
+            raise InvalidCourse(
+                f"Only ultrasounds, follow-ups and the embryo-transfer window can be dropped "
+                f"(got {key!r}); lower the planned infusions to drop an infusion."
+            )
+    results = check_facts(f)
+    if len(f.infusions_done) > p.max_infusions:
+        raise InvalidFact(
+            f"{len(f.infusions_done)} infusions are recorded but the protocol allows at most "
+            f"{p.max_infusions}.",
+            "infused_on",
+        )
+    return results
