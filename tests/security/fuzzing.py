@@ -12,6 +12,7 @@ any row added, changed or removed. View access events in the audit log are not "
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -19,6 +20,7 @@ from django import forms
 from hypothesis import strategies as st
 
 from scheduling import models
+from scheduling.timeline import dates
 
 WATCHED = (
     models.Clinic,
@@ -112,24 +114,56 @@ NASTY = [
     "{}",
 ]
 
+# Dates across the whole calendar (year 1 to 9999), the edges of the one range every date falls
+# in (scheduling.timeline.dates), and the days around today, where valid input lives.
+_TODAY = dt.date.today()
+EDGE_DATES = [
+    dt.date.min,
+    dt.date.max,
+    dates.EARLIEST - dt.timedelta(days=1),
+    dates.EARLIEST,
+    dates.LATEST,
+    dates.LATEST + dt.timedelta(days=1),
+]
+any_date = st.one_of(
+    st.dates(min_value=dt.date.min, max_value=dt.date.max),
+    st.sampled_from(EDGE_DATES),
+    st.integers(min_value=-4000, max_value=800).map(lambda days: _TODAY + dt.timedelta(days)),
+)
+hostile_dates = any_date.map(dt.date.isoformat)
+hostile_datetimes = st.builds(
+    lambda day, hour, minute: f"{day.isoformat()}T{hour:02d}:{minute:02d}:00",
+    any_date,
+    st.integers(min_value=0, max_value=23),
+    st.sampled_from([0, 15, 30, 45]),
+)
+
 hostile_text = st.one_of(
     st.sampled_from(NASTY),
     st.text(max_size=300),
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    st.dates(min_value=__import__("datetime").date(1, 1, 1)).map(str),
+    hostile_dates,
 )
 
 
-def form_data(form_class: type[forms.BaseForm], **fixed) -> st.SearchStrategy[dict]:
-    """Dicts with a hostile value (or none) for every field the form declares."""
+def form_data(
+    form_class: type[forms.BaseForm], *, prefix: str = "", **fixed
+) -> st.SearchStrategy[dict]:
+    """Dicts with a hostile value (or none) for every field the form declares; a date field
+    mostly gets dates from anywhere in the calendar."""
+
+    def value(field: forms.Field) -> st.SearchStrategy:
+        if isinstance(field, forms.DateField):
+            return st.one_of(st.just(None), hostile_dates, hostile_dates, hostile_text)
+        return st.one_of(st.just(None), hostile_text)
+
     fields = {
-        name: st.one_of(st.just(None), hostile_text)
-        for name in form_class.base_fields
-        if name not in fixed
+        name: value(field) for name, field in form_class.base_fields.items() if name not in fixed
     }
 
     def clean(values: dict) -> dict:
-        return {k: v for k, v in {**values, **fixed}.items() if v is not None}
+        named = {k: v for k, v in {**values, **fixed}.items() if v is not None}
+        return {f"{prefix}-{k}" if prefix else k: v for k, v in named.items()}
 
     return st.fixed_dictionaries(fields).map(clean)
 

@@ -1,7 +1,9 @@
-"""Hostile input at the forms, the calendar move endpoint and the patient links.
+"""Hostile input at every form, the calendar's JSON endpoints and the patient links.
 
 Every request must be answered below 500, and a refused one must not have written anything
-(tests/security/fuzzing.py). Accepted text is shown escaped, never as markup.
+(tests/security/fuzzing.py); dates come from the whole calendar (year 1 to 9999). After the
+fuzzing the patient's page still opens. Accepted text is shown escaped, never as markup.
+These run in the PostgreSQL pass too, where a NUL or an overflow reaches a stricter driver.
 """
 
 import datetime as dt
@@ -14,16 +16,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduling import links
-from scheduling.forms.patients import PatientForm
-from scheduling.forms.recording import PeriodStartForm
+from scheduling.forms.clinic_admin import ClosedDateForm, RoomForm
+from scheduling.forms.courses import CourseForm
+from scheduling.forms.patients import PatientForm, PatientSearchForm
+from scheduling.forms.recording import BatchReleaseForm, HarvestDoneForm, PeriodStartForm
 from scheduling.views.audit import AuditFilterForm
 from tests import factories
 from tests.security.fuzzing import (
     assert_rejects_cleanly,
     form_data,
+    hostile_dates,
+    hostile_datetimes,
     hostile_text,
     json_values,
 )
+from tests.workspace.conftest import infusion
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +121,95 @@ def test_patient_detail_with_a_hostile_id(coordinator_client, segment):
 def test_calendar_move(coordinator_client, appointment_a, body):
     url = reverse("appointment-move", args=[appointment_a.pk])
     assert_rejects_cleanly(coordinator_client, "post", url, body, json_body=True)
+
+
+def assert_patient_page_opens(client, patient) -> None:
+    response = client.get(reverse("patient-detail", args=[patient.pk]))
+    assert response.status_code == 200, f"patient page: {response.status_code}"
+
+
+@fuzz
+@given(
+    body=st.one_of(
+        st.fixed_dictionaries({"start": hostile_datetimes}),
+        st.fixed_dictionaries({"start": hostile_datetimes, "end": hostile_datetimes}),
+        st.fixed_dictionaries({"start": hostile_dates, "end": hostile_text}),
+    )
+)
+def test_calendar_move_to_any_day_of_the_calendar(coordinator_client, planned_course, body):
+    url = reverse("appointment-move", args=[infusion(planned_course).pk])
+    assert_rejects_cleanly(coordinator_client, "post", url, body, json_body=True)
+    assert_patient_page_opens(coordinator_client, planned_course.patient)
+
+
+@fuzz
+@given(
+    params=st.fixed_dictionaries(
+        {"start": st.one_of(hostile_dates, hostile_datetimes, hostile_text)},
+        optional={
+            "end": st.one_of(hostile_dates, hostile_datetimes, hostile_text),
+            "room": hostile_text,
+            "clinician": hostile_text,
+            "kind": hostile_text,
+            "status": hostile_text,
+        },
+    )
+)
+def test_calendar_feed_query(coordinator_client, params):
+    assert_rejects_cleanly(coordinator_client, "get", reverse("calendar-events"), params)
+
+
+@fuzz
+@given(data=form_data(CourseForm), which=st.sampled_from(["create", "edit", "preview"]))
+def test_course_form_and_preview(coordinator_client, planned_course, data, which):
+    patient = planned_course.patient
+    url = {
+        "create": reverse("course-create", args=[patient.pk]),
+        "edit": reverse("course-edit", args=[planned_course.pk]),
+        "preview": reverse("course-preview", args=[patient.pk]),
+    }[which]
+    assert_rejects_cleanly(coordinator_client, "post", url, data)
+    assert_rejects_cleanly(
+        coordinator_client, "post", reverse("course-edit-preview", args=[planned_course.pk]), data
+    )
+    assert_patient_page_opens(coordinator_client, patient)
+
+
+@fuzz
+@given(data=form_data(HarvestDoneForm))
+def test_harvest_form(coordinator_client, planned_course, data):
+    url = reverse("harvest-done", args=[planned_course.pk])
+    assert_rejects_cleanly(coordinator_client, "post", url, data)
+    assert_patient_page_opens(coordinator_client, planned_course.patient)
+
+
+@fuzz
+@given(data=form_data(BatchReleaseForm, prefix="release"))
+def test_batch_release_form(client, coordinator_client, lab_a, planned_course, data):
+    batch = factories.CellBatchFactory(course=planned_course)
+    client.force_login(lab_a)
+    assert_rejects_cleanly(client, "post", reverse("batch-detail", args=[batch.pk]), data)
+    assert_patient_page_opens(coordinator_client, planned_course.patient)
+
+
+@fuzz
+@given(
+    which=st.sampled_from(["room", "closed"]),
+    room=form_data(RoomForm, prefix="room"),
+    closed=form_data(ClosedDateForm, prefix="closed"),
+)
+def test_clinic_admin_forms(client, admin_a, which, room, closed):
+    client.force_login(admin_a)
+    data = {"form": which, **(room if which == "room" else closed)}
+    assert_rejects_cleanly(client, "post", reverse("clinic-settings"), data)
+
+
+@fuzz
+@given(data=form_data(PatientSearchForm))
+def test_patient_search(coordinator_client, data):
+    assert_rejects_cleanly(coordinator_client, "post", reverse("patient-list"), data)
+    response = assert_rejects_cleanly(coordinator_client, "get", reverse("patient-list"))
+    assert response.status_code == 200
 
 
 def test_calendar_move_of_another_clinics_appointment_is_not_found(coordinator_client, patient_b):
