@@ -257,10 +257,12 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Endoplan <no-reply@localhost
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Logged patient emails are deleted after this many days.
 EMAIL_LOG_RETENTION_DAYS = env_int("EMAIL_LOG_RETENTION_DAYS", 400, minimum=1)
-# Reminder outbox: a claimed row returns to the queue when its lease runs out (longer than a
-# send task's hard time limit, so a running task never loses its row); a temporary SMTP error
-# waits RETRY_BACKOFF * 2**(attempts-1) seconds, capped at an hour; a row still unsent this long
-# after it was due (or once the visit has begun) is "missed" and shown to coordinators.
+# Reminder outbox (scheduling/services/outbox.py): a claimed row returns to the queue when its
+# lease runs out; the send tasks of a claim renew it whenever half of it has gone by, so it only
+# has to outlast a task's longest pause between two renewals, one SMTP conversation (checked
+# below with the task time limits); a temporary SMTP error waits RETRY_BACKOFF * 2**(attempts-1)
+# seconds, capped at an hour; a row still unsent this long after it was due (or once the visit
+# has begun) is "missed" and shown to coordinators.
 REMINDER_LEASE_SECONDS = env_int("REMINDER_LEASE_SECONDS", 600, minimum=1)
 REMINDER_RETRY_BACKOFF_SECONDS = env_int("REMINDER_RETRY_BACKOFF_SECONDS", 60, minimum=1)
 REMINDER_MISSED_AFTER_HOURS = env_int("REMINDER_MISSED_AFTER_HOURS", 12, minimum=1)
@@ -268,8 +270,49 @@ REMINDER_MISSED_AFTER_HOURS = env_int("REMINDER_MISSED_AFTER_HOURS", 12, minimum
 REMINDER_DISPATCH_LIMIT = env_int("REMINDER_DISPATCH_LIMIT", 5000, minimum=1)
 REMINDER_BATCH_SIZE = env_int("REMINDER_BATCH_SIZE", 50, minimum=1)
 # Patients' local hour for reminders, and how many daily "has your period started?" emails.
-REMINDER_LOCAL_HOUR = env_int("REMINDER_LOCAL_HOUR", 9, minimum=7)
+# Never at night: within the day the reminders code keeps to (DAY_STARTS to DAY_ENDS in
+# scheduling/services/reminders.py, 08:00 to 21:00, so the last whole hour is 20).
+REMINDER_DAY_HOURS = range(8, 21)
+REMINDER_LOCAL_HOUR = env_int("REMINDER_LOCAL_HOUR", 9, minimum=REMINDER_DAY_HOURS[0])
+if REMINDER_LOCAL_HOUR not in REMINDER_DAY_HOURS:
+    raise ConfigurationError(
+        f"REMINDER_LOCAL_HOUR must be an hour from {REMINDER_DAY_HOURS[0]} to "
+        f"{REMINDER_DAY_HOURS[-1]} (reminders are never sent at night), not {REMINDER_LOCAL_HOUR}"
+    )
 CD1_REQUEST_MAX = env_int("CD1_REQUEST_MAX", 5, minimum=1)
+
+
+def reminder_timing_errors() -> list[str]:
+    """Combinations of the reminder and Celery timings under which a reminder could be sent
+    twice; start-up stops on any of them."""
+    errors = []
+    visibility = CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+    if not CELERY_TASK_SOFT_TIME_LIMIT < CELERY_TASK_TIME_LIMIT < visibility:
+        # A task still running when Redis hands its message to a second worker: both hold the
+        # claim's token, and both could send a row.
+        errors.append(
+            f"the Celery soft time limit ({CELERY_TASK_SOFT_TIME_LIMIT} s) must be below the "
+            f"hard one ({CELERY_TASK_TIME_LIMIT} s), and that below Redis' visibility timeout "
+            f"({visibility} s)"
+        )
+    if REMINDER_LEASE_SECONDS < 2 * EMAIL_TIMEOUT:
+        # Renewed every half lease, between two rows: half a lease must cover one SMTP
+        # conversation, or the sweeper could hand a row being sent to another worker.
+        errors.append(
+            f"REMINDER_LEASE_SECONDS ({REMINDER_LEASE_SECONDS}) must be at least twice "
+            f"EMAIL_TIMEOUT ({EMAIL_TIMEOUT})"
+        )
+    if CELERY_TASK_SOFT_TIME_LIMIT <= 3 * EMAIL_TIMEOUT:
+        # A task stopped by its time limit in every SMTP conversation would never send.
+        errors.append(
+            f"the Celery soft time limit ({CELERY_TASK_SOFT_TIME_LIMIT} s) must exceed three "
+            f"times EMAIL_TIMEOUT ({EMAIL_TIMEOUT} s), one slow SMTP conversation"
+        )
+    return errors
+
+
+if reminder_timing_errors():
+    raise ConfigurationError("; ".join(reminder_timing_errors()))
 
 # HTTPS and cookies (https://docs.djangoproject.com/en/5.2/howto/deployment/checklist/)
 SESSION_COOKIE_HTTPONLY = True

@@ -187,14 +187,16 @@ def production_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-def wait_until(condition, *, timeout: float = 20, interval: float = 0.1, message: str = ""):
+def wait_until(condition, *, timeout: float = 20, interval: float = 0.1, message=""):
+    """`condition()` once it is true; else fail with `message` (a callable is called then, so
+    that it shows the state at the failure, not when the wait began)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
         if result:
             return result
         time.sleep(interval)
-    raise AssertionError(message or "condition not met in time")
+    raise AssertionError((message() if callable(message) else message) or "condition not met")
 
 
 def start_test_redis() -> EmbeddedRedis:

@@ -38,8 +38,8 @@ class Reminder(models.Model):
     An appointment reminder belongs to one version of its appointment; a move raises the
     version, cancels the old rows and writes new ones. A CD1 request belongs to the patient and
     the cycle start she is expected to report (`expected_on`), numbered by `sequence`. A
-    "your dates changed" notice belongs to the patient and carries the moved dates as `payload`;
-    a welcome belongs to the patient alone.
+    "your dates changed" notice belongs to the patient and carries the moved dates as `payload`,
+    numbered by `sequence` (1, 2, …); a welcome belongs to the patient alone (sequence 0).
     """
 
     clinic = models.ForeignKey(
@@ -84,6 +84,13 @@ class Reminder(models.Model):
                 fields=["patient", "kind", "expected_on", "sequence"],
                 condition=models.Q(appointment__isnull=True),
                 name="reminder_once_per_patient_cycle_sequence",
+            ),
+            # The same for the notices with no cycle (welcome, "your dates changed"): in the
+            # constraint above their NULL `expected_on` makes every copy distinct.
+            models.UniqueConstraint(
+                fields=["patient", "kind", "sequence"],
+                condition=models.Q(appointment__isnull=True, expected_on__isnull=True),
+                name="reminder_once_per_patient_notice",
             ),
             models.CheckConstraint(
                 condition=models.Q(appointment__isnull=False) | models.Q(patient__isnull=False),

@@ -5,12 +5,22 @@ a random token and a lease on the rows; a send task acts on a row only while the
 holds that token, so a message redelivered after a restart, or queued twice, finds nothing to
 do. A message Redis lost (restart, flush, a worker killed with its prefetched messages) leaves
 its rows claimed until the lease runs out; the sweeper then puts them back in the queue.
+
+The lease is a heartbeat, not a deadline for the whole claim: every send task of a claim renews
+the lease of all the claim's rows when it starts and whenever half of it has gone by, so a claim
+lives as long as its batches are being worked through, however long the backlog at 09:00. A
+task that finds its lease run out takes its rows back if nobody else has them (the sweeper has
+not returned them) and otherwise leaves them; only a changed appointment (version, status) or a
+period already reported cancels a row. The dispatcher keeps at most REMINDER_DISPATCH_LIMIT rows
+claimed at once, so a new claim waits behind a bounded queue.
 """
 
 import contextlib
 import datetime as dt
 import logging
+import math
 import smtplib
+import time
 import uuid
 from collections.abc import Iterable
 
@@ -30,6 +40,7 @@ from scheduling.emails import (
 )
 from scheduling.models import (
     Appointment,
+    AppointmentStatus,
     Reminder,
     ReminderKind,
     ReminderStatus,
@@ -39,6 +50,7 @@ from scheduling.services import reminders as reminder_rows
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=1)
+BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 
 class TemporaryFailure(Exception):
@@ -57,7 +69,9 @@ class PermanentFailure(Exception):
 def reminders_claim(*, now: dt.datetime | None = None, limit: int | None = None) -> dict:
     """Claim due pending rows for one dispatcher; returns {token, ids} (ids may be empty)."""
     now = now or timezone.now()
-    limit = limit or settings.REMINDER_DISPATCH_LIMIT
+    limit = settings.REMINDER_DISPATCH_LIMIT if limit is None else limit
+    if limit <= 0:
+        return {"token": uuid.uuid4().hex, "ids": []}
     token = uuid.uuid4().hex
     lease = now + dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
     due = Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now).order_by(
@@ -85,25 +99,34 @@ def reminders_claim(*, now: dt.datetime | None = None, limit: int | None = None)
 
 
 def reminders_dispatch(*, now: dt.datetime | None = None) -> int:
-    """Sweep, claim what is due, and queue send tasks by id once the claim is committed."""
+    """Sweep, claim what is due, and queue send tasks by id once the claim is committed.
+
+    Claims only up to REMINDER_DISPATCH_LIMIT rows in flight: while the workers are still
+    busy with earlier claims, a tick tops the queue up instead of piling more behind it.
+    """
     from scheduling.tasks import send_reminders
 
     reminders_sweep(now=now)
-    claim = reminders_claim(now=now)
+    in_flight = Reminder.objects.filter(status=ReminderStatus.CLAIMED).count()
+    claim = reminders_claim(now=now, limit=settings.REMINDER_DISPATCH_LIMIT - in_flight)
     ids, token = claim["ids"], claim["token"]
     size = settings.REMINDER_BATCH_SIZE
     for start in range(0, len(ids), size):
-        batch = ids[start : start + size]
-        _enqueue(send_reminders, batch, token)
+        _enqueue_on_commit(send_reminders, ids[start : start + size], token)
     return len(ids)
 
 
-def _enqueue(task, *args) -> None:
-    try:
-        task.delay(*args)
-    except Exception:
-        # The broker is down: the rows stay claimed and the sweeper returns them after the lease.
-        logger.exception("could not queue %s", task.name)
+def _enqueue_on_commit(task, *args) -> None:
+    """`task.delay_on_commit(*args)`, with a broker that is down logged instead of raised:
+    the rows stay claimed and the sweeper returns them after the lease."""
+
+    def enqueue():
+        try:
+            task.delay(*args)
+        except Exception:
+            logger.exception("could not queue %s", task.name)
+
+    transaction.on_commit(enqueue)
 
 
 # Sweep ----------------------------------------------------------------------------------------
@@ -146,6 +169,7 @@ def reminders_send(*, ids: Iterable[int], token: str) -> dict[str, int]:
         .order_by("pk")
     )
     batch = _Batch(token)
+    batch.renew()  # before the rows are read: a claim that waited in the queue is taken back
     try:
         for row in rows:
             if batch.server_down is not None:
@@ -170,6 +194,21 @@ class _Batch:
         # The row just delivered, as the parameters of MARK_SENT and of its log line: it is
         # recorded in the transaction that begins the next row (or by `flush`).
         self.delivered: tuple[list, list] | None = None
+        self.lease = dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
+        self.renewed_at = -math.inf
+
+    def renew(self) -> None:
+        """Renew the lease of every row of this claim still ours (heartbeat)."""
+        with transaction.atomic():
+            self._renew()
+
+    def _renew(self) -> None:
+        now = timezone.now()
+        _execute(RENEW, [_db(now + self.lease), self.token, _db(now + self.lease / 2)])
+        self.renewed_at = time.monotonic()
+
+    def _renew_due(self) -> bool:
+        return time.monotonic() - self.renewed_at >= self.lease.total_seconds() / 2
 
     def record_delivered(self, row: Reminder, email: OutgoingEmail, message, subject, message_id):
         now = _db_now()
@@ -201,9 +240,11 @@ class _Batch:
         now = _db_now()
         appointment = row.appointment
         starts_at = _db(appointment.starts_at) if appointment else now
-        params = [now, now, row.pk, self.token, now, now, starts_at]
+        params = [now, now, row.pk, self.token, now, starts_at]
         with transaction.atomic():
             self._mark_delivered()
+            if self._renew_due():
+                self._renew()
             return bool(_execute(BEGIN, params))
 
 
@@ -222,8 +263,7 @@ def _send_one(row: Reminder, batch: _Batch) -> str:
         _fail(row, token, error)
         return "failed"
     if not batch.begin(row):
-        # Moved or cancelled since the claim (its newer rows carry the news), or no longer ours.
-        _cancel_if_mine(row, token)
+        _not_begun(row, token)
         return "skipped"
     if row.send_started_at is not None:
         logger.warning(
@@ -259,22 +299,62 @@ def _still_wanted(row: Reminder) -> bool:
 
 
 def _cancel_if_mine(row: Reminder, token: str) -> None:
-    Reminder.objects.filter(pk=row.pk, status=ReminderStatus.CLAIMED, claim_token=token).update(
-        status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
+    _mine(row, token).update(status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None)
+
+
+def _mine(row: Reminder, token: str):
+    return Reminder.objects.filter(pk=row.pk, status=ReminderStatus.CLAIMED, claim_token=token)
+
+
+def _not_begun(row: Reminder, token: str) -> None:
+    """BEGIN changed nothing: say why, and cancel only for a changed appointment.
+
+    No longer ours (cancelled by a move, returned by the sweeper, claimed by another
+    dispatcher): left alone. A new version or status: its newer rows carry the news, so this
+    one is cancelled. The visit has begun: missed. Anything else (the time changed under the
+    same version): back to the queue, to be looked at afresh.
+    """
+    if row.appointment_id is None:
+        return
+    appointment = (
+        Appointment.objects.filter(pk=row.appointment_id)
+        .values("version", "status", "starts_at")
+        .first()
     )
+    mine = _mine(row, token)
+    if appointment is None:
+        return
+    if appointment["version"] != row.appointment_version or appointment["status"] not in BOOKED:
+        mine.update(status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None)
+    elif appointment["starts_at"] <= timezone.now():
+        mine.update(
+            status=ReminderStatus.MISSED,
+            claim_token="",
+            lease_expires_at=None,
+            last_error="Not sent in time; the patient was not told.",
+        )
+    else:
+        mine.update(status=ReminderStatus.PENDING, claim_token="", lease_expires_at=None)
 
 
 # One statement each, written once: they run for every reminder sent.
 _R = Reminder._meta.db_table
 _A = Appointment._meta.db_table
+# The token alone says the row is ours: the sweeper and a move clear it, a new claim replaces
+# it. An expired lease is no reason to stop (the heartbeat renewed it at most half a lease ago).
 BEGIN = f"""
 UPDATE {_R} SET attempts = attempts + 1, send_started_at = %s, updated_at = %s
-WHERE id = %s AND status = 'claimed' AND claim_token = %s AND lease_expires_at > %s
+WHERE id = %s AND status = 'claimed' AND claim_token = %s
 AND (appointment_id IS NULL OR EXISTS (
     SELECT 1 FROM {_A} a WHERE a.id = {_R}.appointment_id
     AND a.version = {_R}.appointment_version AND a.status IN ('booked', 'confirmed')
     AND a.starts_at > %s AND a.starts_at = %s))
 """  # noqa: S608 - table names from the models, values as parameters
+# Renewing a lease that has less than half of it left touches few rows: most tasks find none.
+RENEW = f"""
+UPDATE {_R} SET lease_expires_at = %s
+WHERE claim_token = %s AND status = 'claimed' AND lease_expires_at < %s
+"""  # noqa: S608
 MARK_SENT = f"""
 UPDATE {_R} SET status = 'sent', sent_at = %s, updated_at = %s, claim_token = '',
     last_error = ''

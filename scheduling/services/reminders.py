@@ -13,7 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from scheduling import timeline
@@ -247,23 +247,43 @@ def plan_changes_notify(*, course: Course, changes: Sequence[PlanChange]) -> Non
     ]
     if not moved:
         return
-    Reminder.objects.create(
-        clinic_id=course.clinic_id,
-        patient_id=course.patient_id,
-        kind=ReminderKind.PLAN_CHANGED,
-        due_at=timezone.now(),
-        payload=moved,
+    notices = Reminder.objects.filter(
+        patient_id=course.patient_id, kind=ReminderKind.PLAN_CHANGED, appointment__isnull=True
     )
+    # Numbered 1, 2, … per patient: the database key (patient, kind, sequence) has no NULL, so
+    # a second row with one number cannot exist; a writer that lost the race takes the next.
+    for _ in range(3):
+        last = notices.aggregate(last=models.Max("sequence"))["last"] or 0
+        try:
+            with transaction.atomic():
+                Reminder.objects.create(
+                    clinic_id=course.clinic_id,
+                    patient_id=course.patient_id,
+                    kind=ReminderKind.PLAN_CHANGED,
+                    sequence=last + 1,
+                    due_at=timezone.now(),
+                    payload=moved,
+                )
+            return
+        except IntegrityError:
+            continue
+    raise IntegrityError(f"no free number for a plan-changed notice of patient {course.patient_id}")
 
 
 def welcome_notify(*, patient: Patient) -> None:
     """The welcome email for a newly enrolled patient: an outbox row, due now, written in the
-    caller's transaction."""
-    Reminder.objects.create(
-        clinic_id=patient.clinic_id,
-        patient=patient,
-        kind=ReminderKind.WELCOME,
-        due_at=timezone.now(),
+    caller's transaction. Once per patient: the database key makes a second one impossible,
+    and asking again writes nothing."""
+    Reminder.objects.bulk_create(
+        [
+            Reminder(
+                clinic_id=patient.clinic_id,
+                patient=patient,
+                kind=ReminderKind.WELCOME,
+                due_at=timezone.now(),
+            )
+        ],
+        ignore_conflicts=True,
     )
 
 

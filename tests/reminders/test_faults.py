@@ -71,8 +71,11 @@ def test_a_worker_killed_mid_batch_loses_nothing(fast_outbox, redis_url, celery_
         worker = CeleryWorker(redis_url=redis_url, queue=celery_queue, concurrency=2, **env)
         processes.append(worker.start())
         reminders_dispatch()
-        wait_until(lambda: len(server.handler.messages) >= 120, timeout=60,
-                   message=f"nothing sent:\n{worker.output()}")  # fmt: skip
+        wait_until(
+            lambda: len(server.handler.messages) >= 120,
+            timeout=60,
+            message=lambda: f"nothing sent:\n{worker.output()}",
+        )
         worker.kill()
         received_at_kill = len(server.handler.messages)
         assert received_at_kill < 500, "the kill came too late to test anything"
@@ -84,8 +87,14 @@ def test_a_worker_killed_mid_batch_loses_nothing(fast_outbox, redis_url, celery_
 
         restarted = CeleryWorker(redis_url=redis_url, queue=celery_queue, concurrency=2, **env)
         processes.append(restarted.start())
-        dispatch_until(lambda: all_sent(500), timeout=90,
-                       message=f"{status_counts()}\n{restarted.output()}")  # fmt: skip
+        dispatch_until(
+            lambda: all_sent(500),
+            timeout=90,
+            message=lambda: (
+                f"{status_counts()}, {len(server.handler.messages)} received "
+                f"({received_at_kill} at the kill)\n{restarted.output()}"
+            ),
+        )
     finally:
         server.stop()
 
@@ -97,6 +106,38 @@ def test_a_worker_killed_mid_batch_loses_nothing(fast_outbox, redis_url, celery_
     assert twice_pks <= mid_send, (twice_pks, mid_send)
     for pk in twice_pks:
         assert f"reminder {pk} was being sent when its worker stopped" in restarted.output()
+    assert status_counts() == {"sent": 500}
+
+
+def test_a_burst_that_outlasts_the_lease_arrives_whole(
+    fast_outbox, redis_url, celery_queue, processes
+):
+    """09:00: every reminder of the day is due at once and the drain takes longer than the
+    lease (and its grace): the batches still waiting keep their claim, none is cancelled."""
+    fast_outbox.REMINDER_LEASE_SECONDS = 2
+    grace = 3 * fast_outbox.EMAIL_TIMEOUT
+    server = SMTPServer().start()
+    server.handler.delay = 0.03  # a slow relay: 400 messages take at least 6 s on 2 processes
+    env = smtp_env(server, EMAIL_TIMEOUT=1, REMINDER_LEASE_SECONDS=2, REMINDER_BATCH_SIZE=20)
+    try:
+        rows = due_reminders(400)
+        worker = CeleryWorker(redis_url=redis_url, queue=celery_queue, concurrency=2, **env)
+        processes.append(worker.start())
+        started = time.monotonic()
+        dispatch_until(
+            lambda: all_sent(400),
+            timeout=90,
+            message=lambda: (
+                f"{status_counts()}, {len(server.handler.messages)} received\n{worker.output()}"
+            ),
+        )
+        drained_in = time.monotonic() - started
+    finally:
+        server.stop()
+    assert drained_in > fast_outbox.REMINDER_LEASE_SECONDS + grace, "the lease never ran out"
+    assert server.handler.ids() == {row.message_id: 1 for row in rows}
+    assert status_counts() == {"sent": 400}
+    assert "sent after its claim ended" not in worker.output()
 
 
 def test_redis_restarted_and_flushed_while_reminders_are_due(
@@ -105,7 +146,7 @@ def test_redis_restarted_and_flushed_while_reminders_are_due(
     server = SMTPServer().start()
     server.handler.delay = 0.01
     env = smtp_env(
-        server, REMINDER_LEASE_SECONDS=5, REMINDER_RETRY_BACKOFF_SECONDS=1,
+        server, REMINDER_LEASE_SECONDS=6, REMINDER_RETRY_BACKOFF_SECONDS=1,
         REMINDER_DISPATCH_INTERVAL_SECONDS=1, REMINDER_BATCH_SIZE=10,
     )  # fmt: skip
     try:
@@ -114,18 +155,27 @@ def test_redis_restarted_and_flushed_while_reminders_are_due(
         processes.append(worker.start())
         beat = CeleryBeat(redis_url=own_redis.url, queue=celery_queue, **env)
         processes.append(beat.start())
-        wait_until(lambda: len(server.handler.messages) >= 30, timeout=60,
-                   message=f"nothing sent:\n{beat.output()}\n{worker.output()}")  # fmt: skip
+        wait_until(
+            lambda: len(server.handler.messages) >= 30,
+            timeout=60,
+            message=lambda: f"nothing sent:\n{beat.output()}\n{worker.output()}",
+        )
 
         own_redis.stop()  # a restart of a Redis without persistence loses every queued message
         time.sleep(1)
         own_redis.start()
-        wait_until(lambda: len(server.handler.messages) >= 100, timeout=60,
-                   message=f"stuck: {status_counts()}\n{worker.output()}")  # fmt: skip
+        wait_until(
+            lambda: len(server.handler.messages) >= 100,
+            timeout=60,
+            message=lambda: f"stuck: {status_counts()}\n{worker.output()}",
+        )
         redis.Redis.from_url(own_redis.url).flushall()
 
-        wait_until(lambda: all_sent(200), timeout=90,
-                   message=f"not all sent: {status_counts()}\n{worker.output()}")  # fmt: skip
+        wait_until(
+            lambda: all_sent(200),
+            timeout=90,
+            message=lambda: f"not all sent: {status_counts()}\n{worker.output()}",
+        )
     finally:
         server.stop()
     assert server.handler.ids() == {row.message_id: 1 for row in rows}
@@ -145,8 +195,9 @@ def test_two_beats_and_two_dispatchers_send_each_reminder_once(
         beats = [CeleryBeat(redis_url=own_redis.url, queue=celery_queue, **env) for _ in range(2)]
         for beat in beats:
             processes.append(beat.start())
-        wait_until(lambda: all_sent(300), timeout=90,
-                   message=f"not all sent: {status_counts()}")  # fmt: skip
+        wait_until(
+            lambda: all_sent(300), timeout=90, message=lambda: f"not all sent: {status_counts()}"
+        )
     finally:
         server.stop()
     assert server.handler.ids() == {row.message_id: 1 for row in rows}
@@ -163,26 +214,38 @@ def test_smtp_silent_refusing_busy_then_accepting(fast_outbox, redis_url, celery
 
     # A server that takes the connection and never answers: EMAIL_TIMEOUT ends the wait.
     with socket.create_server(("127.0.0.1", server.port)):
-        dispatch_until(lambda: errors_like("timed out") >= 20,
-                       timeout=30, message=f"no timeout seen:\n{worker.output()}")  # fmt: skip
+        dispatch_until(
+            lambda: errors_like("timed out") >= 20,
+            timeout=30,
+            message=lambda: f"no timeout seen:\n{worker.output()}",
+        )
     assert Reminder.objects.filter(status="sent").count() == 0
     # Nothing listens now: connections are refused.
 
-    dispatch_until(lambda: errors_like("Refused") >= 20,
-                   timeout=30, message=f"no refusal seen:\n{worker.output()}")  # fmt: skip
+    dispatch_until(
+        lambda: errors_like("Refused") >= 20,
+        timeout=30,
+        message=lambda: f"no refusal seen:\n{worker.output()}",
+    )
     assert Reminder.objects.filter(status="sent").count() == 0
 
     server.handler.mode = "busy"
     server.start()
     try:
-        dispatch_until(lambda: errors_like("421") >= 20,
-                       timeout=30, message=f"no 421 seen:\n{worker.output()}")  # fmt: skip
+        dispatch_until(
+            lambda: errors_like("421") >= 20,
+            timeout=30,
+            message=lambda: f"no 421 seen:\n{worker.output()}",
+        )
         assert Reminder.objects.filter(status="sent").count() == 0
         assert server.handler.messages == []
 
         server.handler.mode = "accept"
-        dispatch_until(lambda: all_sent(40), timeout=60,
-                       message=f"not all sent: {status_counts()}\n{worker.output()}")  # fmt: skip
+        dispatch_until(
+            lambda: all_sent(40),
+            timeout=60,
+            message=lambda: f"not all sent: {status_counts()}\n{worker.output()}",
+        )
     finally:
         server.stop()
     assert server.handler.ids() == {row.message_id: 1 for row in rows}
