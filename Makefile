@@ -13,7 +13,7 @@ ifeq ($(CI),true)
 export REDIS_URL ?= $(CI_REDIS_URL)
 endif
 
-.PHONY: install run test test-sqlite test-postgres lint format bench check-deploy clean
+.PHONY: install chromium run test test-sqlite test-postgres lint format bench check-deploy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,18 +32,35 @@ install: $(INSTALLED) $(NODE_INSTALLED)
 run: install
 	$(PY) -m clinic.devstack
 
+# The browser tests drive the Debian package's headless Chromium. On a fresh machine `make test`
+# installs it when it runs as root (as .ci/run does); otherwise it stops at once with the command.
+CHROMIUM := /usr/bin/chromium
+
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+			apt-get update -qq && \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else \
+			echo "The browser tests need Chromium at $(CHROMIUM); run:" >&2; \
+			echo "  sudo apt-get update && sudo apt-get install -y chromium" >&2; \
+			exit 1; \
+		fi; \
+	fi
+
 # SQLite always; PostgreSQL too when CI=true or TEST_POSTGRES=true.
-test: install
+test: install chromium
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ "$$CI" = "true" ] || [ "$$TEST_POSTGRES" = "true" ]; then \
 		$(MAKE) --no-print-directory test-postgres check-deploy; fi
 
-test-sqlite: install
+test-sqlite: install chromium
 	env -u DATABASE_URL $(PY) -m pytest
 
-test-postgres: install
+test-postgres: install chromium
 	DATABASE_URL=$${DATABASE_URL:-$(CI_DATABASE_URL)} $(PY) -m pytest
 
 check-deploy: install
