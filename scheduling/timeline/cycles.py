@@ -224,7 +224,9 @@ def estimate_cycle(
     intervals: list[int] = []
     inferred: list[date] = []
     for start, interval in zip(tail, raw, strict=False):
-        count = _missed(interval, typical, tolerance) if typical >= MIN_CYCLE_LENGTH else 1
+        count = _missed(interval, typical, tolerance)
+        if interval // count < MIN_CYCLE_LENGTH:
+            count = 1  # never split into cycles no one could have
         if count == 1:
             intervals.append(interval)
             continue

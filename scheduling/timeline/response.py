@@ -126,7 +126,10 @@ def _note(
             "was not done before it: an observation."
         )
     if not done or day < done[0]:
-        return f"{measured}, before the first infusion: a baseline; {_DECIDES} after one."
+        return (
+            f"{measured}, before the first infusion: a baseline; only the ultrasound in the "
+            "cycle after an infusion decides."
+        )
     if decided is not None and day > decided.on.toordinal():
         return (
             f"{measured}, after the response ultrasound of {decided.on} decided the course: "

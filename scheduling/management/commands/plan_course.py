@@ -1,7 +1,8 @@
 """``manage.py plan_course``: plan one course from the command line, without the database.
 
 A thin shell around ``scheduling.timeline``. Exit status: 0 planned; 1 no valid plan (the
-reason on stderr); 2 invalid input (one line on stderr).
+reason on stderr); 2 invalid input (one line on stderr). ``--today`` is the clinic's today for
+checking facts (default: the real today, read once here); the engine itself reads no clock.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from scheduling import timeline
+from scheduling.timeline import dates
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -29,15 +31,31 @@ def _date(text: str) -> date:
     raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)")
 
 
-def _thickness(text: str) -> tuple[date, float]:
-    day, _, mm = text.partition(":")
+def _thickness(text: str) -> timeline.Thickness:
+    """``YYYY-MM-DD:MM`` or ``YYYY-MM-DD:MM:ultrasound-N`` (the visit it was recorded against)."""
+    day, _, rest = text.partition(":")
+    mm, _, key = rest.partition(":")
     try:
         value = float(mm)
     except ValueError:
         value = math.nan
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not YYYY-MM-DD:MM (a date and millimetres)")
-    return _date(day), value
+    number = key.removeprefix("ultrasound-")
+    if not math.isfinite(value) or (key and not (number.isdigit() and len(number) <= 2)):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not YYYY-MM-DD:MM or YYYY-MM-DD:MM:ultrasound-N (a date, millimetres "
+            "and optionally the ultrasound visit it was recorded against)"
+        )
+    return timeline.Thickness(_date(day), value, key or None)
+
+
+def _check_period_starts(starts: tuple[date, ...], today: date) -> None:
+    """A reported period start is a past date a person typed: inside the plausible range."""
+    for day in starts:
+        try:
+            dates.check_absolute(today, "Today")
+            dates.check_plausible(day, today, "A period start", future_allowed=False)
+        except dates.DateOutOfRange as error:
+            raise timeline.InvalidFact(str(error), "period_start") from None
 
 
 def _open_days(text: str) -> frozenset[int]:
@@ -81,29 +99,36 @@ class Command(BaseCommand):
         parser.add_argument("--expires", type=_date, help="the cell batch's expiry")
         parser.add_argument("--infused", type=_date, action="append", default=[])
         parser.add_argument("--thickness", type=_thickness, action="append", default=[])
+        parser.add_argument(
+            "--today", type=_date, help="the clinic's today, for checking facts (default: today)"
+        )
         parser.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The engine never reads the clock; "today" is decided here, once.
+        today = options["today"] or date.today()  # noqa: DTZ011
+        facts = timeline.Facts(
+            harvested_on=options["harvested"],
+            released_on=options["released"],
+            expires_on=options["expires"],
+            infusions_done=tuple(options["infused"]),
+            thickness_results=tuple(options["thickness"]),
+        )
         course = timeline.CourseInput(
             source=timeline.Source(options["source"]),
             route=timeline.Route(options["route"]),
             planned_infusions=options["infusions"],
-            # The engine never reads the clock; "today" is decided here, once.
-            not_before=options["not_before"] or date.today(),  # noqa: DTZ011
+            not_before=options["not_before"] or today,
             period_starts=tuple(options["period_starts"]),
             stated_cycle_length=options["cycle_length"],
             luteal_length=options["luteal_length"],
             open_weekdays=options["open_days"],
             closed_dates=frozenset(options["closed"]),
-            facts=timeline.Facts(
-                harvested_on=options["harvested"],
-                released_on=options["released"],
-                expires_on=options["expires"],
-                infusions_done=tuple(options["infused"]),
-                thickness_results=tuple(options["thickness"]),
-            ),
+            facts=facts,
         )
         try:
+            _check_period_starts(course.period_starts, today)
+            timeline.validate_facts(facts, today=today)
             result = timeline.plan(course)
         except timeline.InvalidCourse as error:
             raise CommandError(str(error), returncode=2) from None
