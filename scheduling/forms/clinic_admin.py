@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from scheduling.forms.fields import ClinicDateField, ClinicDatesMixin
 from scheduling.models import Clinic, ClosedDate, Membership, Room
+from scheduling.services.replans import protocol_problem
 
 
 class ClinicSettingsForm(forms.ModelForm):
@@ -28,6 +29,20 @@ class ClinicSettingsForm(forms.ModelForm):
             "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
+
+    # What every course's plan depends on: a change re-plans the clinic's open courses.
+    PLANNING_FIELDS = frozenset(Meta.fields) - {"name", "phone", "email"}
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            problem = protocol_problem(self.instance)
+            if problem:
+                self.add_error(None, f"The planner cannot use these settings: {problem}")
+
+    @property
+    def planning_changed(self) -> bool:
+        return bool(self.PLANNING_FIELDS & set(self.changed_data))
 
 
 class RoomForm(forms.ModelForm):

@@ -119,6 +119,14 @@ def course_chosen_days(
     return tuple(sorted(chosen))
 
 
+def _planned_infusions(course: Course, protocol: timeline.Protocol) -> int:
+    """A clinic that lowered its maximum does not wedge a course that planned more; a
+    course's own maximum below its planned number is the course form's error to show."""
+    if course.max_infusions is not None:
+        return course.planned_infusions
+    return max(1, min(course.planned_infusions, protocol.max_infusions))
+
+
 def course_input(
     course: Course,
     *,
@@ -138,8 +146,7 @@ def course_input(
     return timeline.CourseInput(
         source=timeline.Source(course.source),
         route=timeline.Route(course.route),
-        # A clinic that lowered its maximum does not wedge a course that planned more.
-        planned_infusions=max(1, min(course.planned_infusions, protocol.max_infusions)),
+        planned_infusions=_planned_infusions(course, protocol),
         not_before=max(course.not_before, today),
         period_starts=tuple(period_starts),
         stated_cycle_length=patient.stated_cycle_length,

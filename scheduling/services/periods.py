@@ -111,12 +111,14 @@ def period_start_apply(*, period_start: PeriodStart) -> Recorded:
     with transaction.atomic():
         locks.lock_courses(patient.clinic_id, [c.pk for c in _open_courses(patient)])
         period_start = PeriodStart.objects.select_for_update().get(pk=period_start.pk)
+        if period_start.status == PeriodStartStatus.APPLIED:
+            return Recorded(notes=[f"Cycle day 1 on {period_start.date} already counts."])
         gap = dt.timedelta(days=clinic_protocol(patient.clinic).min_period_gap_days - 1)
         for other in patient.period_starts.filter(
             status=PeriodStartStatus.APPLIED,
             date__gte=period_start.date - gap,
             date__lte=period_start.date + gap,
-        ):
+        ).exclude(pk=period_start.pk):
             other.delete()
         period_start.status = PeriodStartStatus.APPLIED
         period_start.save(update_fields=["status"])

@@ -174,13 +174,14 @@ def batch_release(
     """
     passed = {"identity": identity, "purity": purity, "viability": viability}
     passed["sterility"] = sterility
+    errors: dict[str, list[str]] = {}
     failed = [name for name in QC_CHECKS if not passed[name]]
     if failed:
-        raise ValidationError(
+        errors["__all__"] = [
             f"A batch is released only when every check passed; not: {', '.join(failed)}."
-        )
+        ]
     if doses < 1:
-        raise ValidationError({"doses": "A released batch has at least one dose."})
+        errors["doses"] = ["A released batch has at least one dose."]
     with transaction.atomic():
         course = locks.lock_course(batch.course_id) if batch.course_id else None
         batch = CellBatch.objects.select_for_update().get(pk=batch.pk)
@@ -189,12 +190,16 @@ def batch_release(
                 f"Lot {batch.lot_number} is {batch.get_status_display().lower()} already; a "
                 "batch is released once."
             )
-        if course is not None:
-            check_facts(course, released_on=released_on, expires_on=expires_on)
         if released_on < batch.expansion_started_on:
-            raise ValidationError(
-                {"released_on": "The release cannot be before the expansion started."}
-            )
+            errors["released_on"] = ["The release cannot be before the expansion started."]
+        if course is not None:
+            try:
+                check_facts(course, released_on=released_on, expires_on=expires_on)
+            except ValidationError as refusal:
+                for name, messages in refusal.message_dict.items():
+                    errors.setdefault(name, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
         batch.qc_identity = batch.qc_purity = batch.qc_viability = batch.qc_sterility = True
         batch.qc_released_on = released_on
         batch.doses = doses

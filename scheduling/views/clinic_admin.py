@@ -1,6 +1,7 @@
 """Clinic admins: opening days and hours, protocol parameters, rooms, closures, staff roles."""
 
 from django.contrib import messages
+from django.db import transaction
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -12,7 +13,8 @@ from scheduling.forms.clinic_admin import (
     RoomForm,
 )
 from scheduling.forms.fields import save_unique
-from scheduling.models import ClosedDate, Membership, Room
+from scheduling.models import ClosedDate, Membership, ReplanRun, Room
+from scheduling.services import replans
 
 FORMS = {"settings", "room", "closed"}
 
@@ -32,9 +34,13 @@ def clinic_settings(request):
             bound if which == "closed" else None, clinic=clinic, prefix="closed"
         ),
     }
-    if which in FORMS and forms[which].is_valid() and _save(forms[which]) is not None:
-        messages.success(request, "Saved.")
-        return redirect("clinic-settings")
+    if which in FORMS and forms[which].is_valid():
+        with transaction.atomic():
+            saved = _save(forms[which])
+            run = None if saved is None else _follow_through(request, forms[which])
+        if saved is not None:
+            messages.success(request, "Saved." if run is None else f"Saved. {run.summary}")
+            return redirect("clinic-settings")
     memberships = Membership.objects.filter(clinic=clinic).select_related("user")
     return render(
         request,
@@ -43,10 +49,22 @@ def clinic_settings(request):
             "forms": forms,
             "rooms": Room.objects.filter(clinic=clinic),
             "closed_dates": ClosedDate.objects.filter(clinic=clinic),
+            "replan_runs": ReplanRun.objects.filter(clinic=clinic)[:5],
             "staff": [(m, MembershipRoleForm(instance=m, prefix=f"m{m.pk}")) for m in memberships],
         },
         status=422 if which in FORMS else 200,
     )
+
+
+def _follow_through(request, form):
+    """Re-plan the courses a saved change affects, in the background (services/replans.py)."""
+    if isinstance(form, ClosedDateForm):
+        reason = f"closing on {form.instance.date:%a %-d %b %Y}"
+    elif isinstance(form, ClinicSettingsForm) and form.planning_changed:
+        reason = "new clinic settings"
+    else:
+        return None
+    return replans.clinic_replan_request(clinic=request.clinic, reason=reason, actor=request.user)
 
 
 def _save(form):
@@ -62,17 +80,31 @@ def _save(form):
 @require_POST
 def room_toggle(request, pk: int):
     room = policy.get_for(request, Room.objects.all(), policy.Action.ADMINISTER, pk=pk)
-    room.is_active = not room.is_active
-    room.save(update_fields=["is_active"])
-    messages.success(request, f"{room} is now {'in use' if room.is_active else 'out of use'}.")
+    with transaction.atomic():
+        room.is_active = not room.is_active
+        room.save(update_fields=["is_active"])
+        run = replans.clinic_replan_request(
+            clinic=request.clinic,
+            reason=f"{room} {'back in use' if room.is_active else 'out of use'}",
+            actor=request.user,
+            course_ids=replans.courses_booked_in_room(room),
+        )
+    state = "in use" if room.is_active else "out of use"
+    messages.success(request, f"{room} is now {state}. {run.summary}")
     return redirect("clinic-settings")
 
 
 @require_POST
 def closed_date_delete(request, pk: int):
     closed = policy.get_for(request, ClosedDate.objects.all(), policy.Action.ADMINISTER, pk=pk)
-    closed.delete()
-    messages.success(request, f"{closed.date} is open again.")
+    with transaction.atomic():
+        closed.delete()
+        run = replans.clinic_replan_request(
+            clinic=request.clinic,
+            reason=f"opening on {closed.date:%a %-d %b %Y}",
+            actor=request.user,
+        )
+    messages.success(request, f"{closed.date} is open again. {run.summary}")
     return redirect("clinic-settings")
 
 

@@ -61,7 +61,10 @@ def test_course_batch_appointment_reminder_and_membership_are_audited(clinic_a):
 def test_a_request_attributes_writes_to_the_signed_in_staff_member(client, coordinator_a, clinic_a):
     appointment = factories.AppointmentFactory(patient__clinic=clinic_a)
     client.force_login(coordinator_a)
-    response = client.post(reverse("appointment-cancel", args=[appointment.pk]))
+    response = client.post(
+        reverse("appointment-cancel", args=[appointment.pk]),
+        {"reason": "The patient asked", "then": "plan-again"},
+    )
     assert response.status_code < 400
     change = events(object_type="appointment", action="change")[-1]
     assert change.actor == coordinator_a

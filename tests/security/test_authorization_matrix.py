@@ -45,6 +45,7 @@ class World:
     closed: models.ClosedDate
     membership: models.Membership
     feed: models.CalendarFeed
+    period: models.PeriodStart
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ def closed(w: World) -> list:
     return [w.closed.pk]
 
 
+def period(w: World) -> list:
+    return [w.period.pk]
+
+
 def membership(w: World) -> list:
     return [w.membership.pk]
 
@@ -112,6 +117,9 @@ MATRIX: dict[str, Row] = {
     "patient-create": Row(roles="ODDO"),
     "patient-edit": Row(args=patient, roles="ODDO"),
     "period-start": Row(args=patient, roles="ODDO"),
+    "period-correct": Row(args=period, roles="ODDO"),
+    "period-delete": Row(args=period, roles="ODDO"),
+    "period-apply": Row(args=period, roles="ODDO", method="post"),
     "course-create": Row(args=patient, roles="ODDO"),
     "course-preview": Row(args=patient, roles="ODDO", method="post"),
     "course-edit": Row(args=course, roles="ODDO"),
@@ -123,8 +131,8 @@ MATRIX: dict[str, Row] = {
     "appointment-move": Row(args=appointment, roles="ODDO", method="post"),
     "appointment-book": Row(args=appointment, roles="ODDO"),
     "appointment-confirm": Row(args=appointment, roles="ODDO", method="post"),
-    "appointment-cancel": Row(args=appointment, roles="ODDO", method="post"),
-    "appointment-no-show": Row(args=appointment, roles="ODDO", method="post"),
+    "appointment-cancel": Row(args=appointment, roles="ODDO"),
+    "appointment-no-show": Row(args=appointment, roles="ODDO"),
     "appointment-done": Row(args=appointment, roles="OODO"),
     "batch-list": Row(roles="OOOO"),
     "batch-detail": Row(args=batch, roles="OOOO"),
@@ -212,6 +220,9 @@ def _world(clinic: models.Clinic) -> World:
             clinic=clinic, role="lab", user=factories.UserFactory()
         ),
         feed=models.CalendarFeed.objects.create(clinic=clinic, room=rm),
+        period=models.PeriodStart.objects.create(
+            patient=pat, date=timezone.localdate() - dt.timedelta(days=3), reported_by="staff"
+        ),
     )
 
 

@@ -78,9 +78,9 @@ def book_at(appointment, *, day, hour, room, clinician):
     from scheduling.services.appointments import appointment_book
 
     starts_at = dt.datetime.combine(day, dt.time(hour), tzinfo=appointment.clinic.zone)
-    return appointment_book(
-        appointment=appointment, starts_at=starts_at, room=room, clinician=clinician
-    )
+    appointment_book(appointment=appointment, starts_at=starts_at, room=room, clinician=clinician)
+    appointment.refresh_from_db()
+    return appointment
 
 
 def login(page, live_server, staff_client, user):
