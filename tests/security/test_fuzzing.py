@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from scheduling import links
@@ -136,6 +136,8 @@ def assert_patient_page_opens(client, patient) -> None:
         st.fixed_dictionaries({"start": hostile_dates, "end": hostile_text}),
     )
 )
+@example(body={"start": "9999-12-31T09:00:00"})
+@example(body={"start": "0001-01-01T09:00:00"})
 def test_calendar_move_to_any_day_of_the_calendar(coordinator_client, planned_course, body):
     url = reverse("appointment-move", args=[infusion(planned_course).pk])
     assert_rejects_cleanly(coordinator_client, "post", url, body, json_body=True)
@@ -145,9 +147,11 @@ def test_calendar_move_to_any_day_of_the_calendar(coordinator_client, planned_co
 @fuzz
 @given(
     params=st.fixed_dictionaries(
-        {"start": st.one_of(hostile_dates, hostile_datetimes, hostile_text)},
-        optional={
+        {
+            "start": st.one_of(hostile_dates, hostile_datetimes, hostile_text),
             "end": st.one_of(hostile_dates, hostile_datetimes, hostile_text),
+        },
+        optional={
             "room": hostile_text,
             "clinician": hostile_text,
             "kind": hostile_text,
@@ -155,13 +159,25 @@ def test_calendar_move_to_any_day_of_the_calendar(coordinator_client, planned_co
         },
     )
 )
+@example(params={"start": "9999-12-28", "end": "9999-12-31"})
+@example(params={"start": "2026-03-02", "end": "2026-03-09", "room": "²"})
+@example(params={"start": "2026-03-02", "end": "2026-03-09", "clinician": "9" * 26})
 def test_calendar_feed_query(coordinator_client, params):
     assert_rejects_cleanly(coordinator_client, "get", reverse("calendar-events"), params)
 
 
-@fuzz
-@given(data=form_data(CourseForm), which=st.sampled_from(["create", "edit", "preview"]))
-def test_course_form_and_preview(coordinator_client, planned_course, data, which):
+VALID_COURSE = {
+    "source": "bone-marrow",
+    "route": "intrauterine",
+    "planned_infusions": "2",
+    "preferred_infusion_day": "",
+    "thickness_threshold_mm": "",
+    "max_infusions": "",
+    "transfer_wait_cycles": "",
+}
+
+
+def _course_form_and_preview(coordinator_client, planned_course, data, which):
     patient = planned_course.patient
     url = {
         "create": reverse("course-create", args=[patient.pk]),
@@ -175,8 +191,39 @@ def test_course_form_and_preview(coordinator_client, planned_course, data, which
     assert_patient_page_opens(coordinator_client, patient)
 
 
+COURSE_PAGES = st.sampled_from(["create", "edit", "preview"])
+
+
+@fuzz
+@given(data=form_data(CourseForm), which=COURSE_PAGES)
+def test_course_form_and_preview(coordinator_client, planned_course, data, which):
+    _course_form_and_preview(coordinator_client, planned_course, data, which)
+
+
+@fuzz
+@given(
+    not_before=st.one_of(st.just(None), hostile_dates),
+    last_period_start=st.one_of(st.just(None), hostile_dates),
+    which=COURSE_PAGES,
+)
+@example(not_before="9999-12-31", last_period_start=None, which="create")
+@example(not_before="9999-12-31", last_period_start=None, which="edit")
+@example(not_before="9999-12-31", last_period_start=None, which="preview")
+@example(not_before="0001-01-01", last_period_start=None, which="preview")
+@example(not_before=None, last_period_start="0001-01-01", which="create")
+def test_course_dates_across_the_calendar(
+    coordinator_client, planned_course, not_before, last_period_start, which
+):
+    """Only the dates hostile, so that they reach the engine."""
+    dates = {"not_before": not_before, "last_period_start": last_period_start}
+    data = {**VALID_COURSE, **{k: v for k, v in dates.items() if v is not None}}
+    _course_form_and_preview(coordinator_client, planned_course, data, which)
+
+
 @fuzz
 @given(data=form_data(HarvestDoneForm))
+@example(data={"on": "0001-01-01"})
+@example(data={"on": "9999-12-31"})
 def test_harvest_form(coordinator_client, planned_course, data):
     url = reverse("harvest-done", args=[planned_course.pk])
     assert_rejects_cleanly(coordinator_client, "post", url, data)
