@@ -6,13 +6,15 @@ holds that token, so a message redelivered after a restart, or queued twice, fin
 do. A message Redis lost (restart, flush, a worker killed with its prefetched messages) leaves
 its rows claimed until the lease runs out; the sweeper then puts them back in the queue.
 
-The lease is a heartbeat, not a deadline for the whole claim: every send task of a claim renews
-the lease of all the claim's rows when it starts and whenever half of it has gone by, so a claim
-lives as long as its batches are being worked through, however long the backlog at 09:00. A
-task that finds its lease run out takes its rows back if nobody else has them (the sweeper has
-not returned them) and otherwise leaves them; only a changed appointment (version, status) or a
-period already reported cancels a row. The dispatcher keeps at most REMINDER_DISPATCH_LIMIT rows
-claimed at once, so a new claim waits behind a bounded queue.
+The lease is a heartbeat, not a deadline for the whole claim. Tokens sort in the order the
+claims were made, and Redis hands messages out in that order: a send task of claim X renews,
+when it starts and whenever half a lease has gone by, the rows of X and of every later claim,
+which wait behind it in the queue. So the 09:00 backlog keeps its claims however long it takes
+to drain, and a lost message's rows still come back: once no earlier claim is being worked
+through, nothing renews them. A task that finds its lease run out takes its rows back if
+nobody else has them (the sweeper has not returned them) and otherwise leaves them; only a
+changed appointment (version, status) or a period already reported cancels a row. The
+dispatcher keeps at most REMINDER_DISPATCH_LIMIT rows claimed at once.
 """
 
 import contextlib
@@ -70,9 +72,9 @@ def reminders_claim(*, now: dt.datetime | None = None, limit: int | None = None)
     """Claim due pending rows for one dispatcher; returns {token, ids} (ids may be empty)."""
     now = now or timezone.now()
     limit = settings.REMINDER_DISPATCH_LIMIT if limit is None else limit
+    token = new_token()
     if limit <= 0:
-        return {"token": uuid.uuid4().hex, "ids": []}
-    token = uuid.uuid4().hex
+        return {"token": token, "ids": []}
     lease = now + dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
     due = Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now).order_by(
         "due_at", "pk"
@@ -96,6 +98,11 @@ def reminders_claim(*, now: dt.datetime | None = None, limit: int | None = None)
             .values_list("pk", flat=True)
         )
     return {"token": token, "ids": claimed}
+
+
+def new_token() -> str:
+    """32 hex digits that sort in the order claims are made: the time, then chance."""
+    return f"{time.time_ns():016x}{uuid.uuid4().hex[:16]}"
 
 
 def reminders_dispatch(*, now: dt.datetime | None = None) -> int:
@@ -198,13 +205,13 @@ class _Batch:
         self.renewed_at = -math.inf
 
     def renew(self) -> None:
-        """Renew the lease of every row of this claim still ours (heartbeat)."""
-        with transaction.atomic():
-            self._renew()
-
-    def _renew(self) -> None:
+        """Heartbeat: renew the lease of the rows of this claim and of the claims queued after
+        it, those with less than half a lease left. Its own transaction, and rows another
+        transaction holds are skipped (they are being sent): it never waits, never deadlocks."""
         now = timezone.now()
-        _execute(RENEW, [_db(now + self.lease), self.token, _db(now + self.lease / 2)])
+        sql = RENEW_SKIP_LOCKED if connection.features.has_select_for_update_skip_locked else RENEW
+        with transaction.atomic():
+            _execute(sql, [_db(now + self.lease), self.token, _db(now + self.lease / 2)])
         self.renewed_at = time.monotonic()
 
     def _renew_due(self) -> bool:
@@ -241,10 +248,10 @@ class _Batch:
         appointment = row.appointment
         starts_at = _db(appointment.starts_at) if appointment else now
         params = [now, now, row.pk, self.token, now, starts_at]
+        if self._renew_due():
+            self.renew()
         with transaction.atomic():
             self._mark_delivered()
-            if self._renew_due():
-                self._renew()
             return bool(_execute(BEGIN, params))
 
 
@@ -353,7 +360,12 @@ AND (appointment_id IS NULL OR EXISTS (
 # Renewing a lease that has less than half of it left touches few rows: most tasks find none.
 RENEW = f"""
 UPDATE {_R} SET lease_expires_at = %s
-WHERE claim_token = %s AND status = 'claimed' AND lease_expires_at < %s
+WHERE status = 'claimed' AND claim_token >= %s AND lease_expires_at < %s
+"""  # noqa: S608
+RENEW_SKIP_LOCKED = f"""
+UPDATE {_R} SET lease_expires_at = %s WHERE id IN (
+    SELECT id FROM {_R} WHERE status = 'claimed' AND claim_token >= %s AND lease_expires_at < %s
+    FOR UPDATE SKIP LOCKED)
 """  # noqa: S608
 MARK_SENT = f"""
 UPDATE {_R} SET status = 'sent', sent_at = %s, updated_at = %s, claim_token = '',

@@ -71,6 +71,24 @@ def test_one_task_renews_the_lease_of_its_whole_claim(settings):
     assert len(rows) == 4
 
 
+def test_a_task_renews_the_claims_queued_after_its_own_never_those_before(settings):
+    """Redis hands messages out in order: a later claim waits behind this one; an earlier
+    claim still unbegun has lost its message, and must be left to expire."""
+    settings.REMINDER_LEASE_SECONDS = 60
+    due_reminders(3)
+    before, mine, after = (reminders_claim(limit=1) for _ in range(3))
+    assert before["token"] < mine["token"] < after["token"]
+    for claim in (before, mine, after):
+        expire(claim["token"])
+    with smtp_on(settings):
+        reminders_send(ids=mine["ids"], token=mine["token"])
+    soon = timezone.now() + dt.timedelta(seconds=50)
+    lease = dict(Reminder.objects.values_list("claim_token", "lease_expires_at"))
+    assert lease[before["token"]] < timezone.now()
+    assert lease[after["token"]] > soon
+    assert reminders_sweep(now=timezone.now() + dt.timedelta(seconds=30))["returned"] == 1
+
+
 def test_only_a_changed_appointment_cancels_a_claimed_row(settings):
     with smtp_on(settings) as server:
         moved, cancelled, begun, kept = due_reminders(4)
