@@ -190,20 +190,14 @@ def estimate_cycle(
             f"The luteal phase must last {MIN_LUTEAL} to {MAX_LUTEAL} days (got {luteal})."
         )
     warnings: list[str] = []
-    kept = [reported[0]]
-    for day in reported[1:]:
-        gap = (day - kept[-1]).days
-        if gap < min_gap_days:
-            warnings.append(
-                f"The period start on {day.isoformat()} is only {gap} day{'s' * (gap != 1)} "
-                f"after the one on {kept[-1].isoformat()}: ignored (period starts are at "
-                f"least {min_gap_days} days apart); check which date is right."
-            )
-        else:
-            kept.append(day)
+    ordinals = [day.toordinal() for day in reported]
+    gaps = [b - a for a, b in itertools.pairwise(ordinals)]
+    kept = reported
+    if gaps and min(gaps) < min_gap_days:
+        kept, ordinals = _drop_near_duplicates(reported, min_gap_days, warnings)
+        gaps = [b - a for a, b in itertools.pairwise(ordinals)]
     starts = tuple(kept)
-    tail = [d.toordinal() for d in starts[-(RECENT_INTERVALS + 1) :]]
-    raw = [b - a for a, b in itertools.pairwise(tail)]
+    raw = gaps[-RECENT_INTERVALS:]
     if not raw:
         return CycleEstimate(
             stated_length,
@@ -214,7 +208,62 @@ def estimate_cycle(
             estimated=True,
             warnings=tuple(warnings),
         )
-    tolerance = missed_tolerance_days
+    shortest, longest = min(raw), max(raw)
+    inferred: tuple[date, ...] = ()
+    if len(raw) == 1 or longest >= 2 * shortest - missed_tolerance_days:
+        # some interval may be two or three cycles: the usual history skips this
+        tail = ordinals[-(RECENT_INTERVALS + 1) :]
+        split, inferred = _split_missed(tail, stated_length, missed_tolerance_days, warnings)
+        raw = split[-RECENT_INTERVALS:]
+        shortest, longest = min(raw), max(raw)
+    ordered = sorted(raw)
+    middle = len(ordered) // 2
+    length = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) // 2
+    if not MIN_CYCLE_LENGTH <= length <= MAX_CYCLE_LENGTH:
+        raise InvalidCourse(
+            f"The reported period starts give a typical cycle of {length} days; a cycle length "
+            f"must be between {MIN_CYCLE_LENGTH} and {MAX_CYCLE_LENGTH} days."
+        )
+    spread = longest - shortest
+    return CycleEstimate(
+        length=length,
+        luteal=luteal,
+        irregular=spread > IRREGULAR_SPREAD_DAYS,
+        uncertainty_days=max(REGULAR_UNCERTAINTY_DAYS, spread),
+        starts=starts,
+        intervals=tuple(raw),
+        estimated=bool(inferred) or len(kept) < len(reported),
+        warnings=tuple(warnings),
+        inferred=inferred,
+    )
+
+
+def _drop_near_duplicates(
+    reported: list[date], min_gap_days: int, warnings: list[str]
+) -> tuple[list[date], list[int]]:
+    """The CD1s at least ``min_gap_days`` after the previous kept one (and their ordinals);
+    a warning for each one ignored."""
+    kept, ordinals = [reported[0]], [reported[0].toordinal()]
+    for day in reported[1:]:
+        gap = day.toordinal() - ordinals[-1]
+        if gap < min_gap_days:
+            warnings.append(
+                f"The period start on {day.isoformat()} is only {gap} day{'s' * (gap != 1)} "
+                f"after the one on {kept[-1].isoformat()}: ignored (period starts are at "
+                f"least {min_gap_days} days apart); check which date is right."
+            )
+        else:
+            kept.append(day)
+            ordinals.append(day.toordinal())
+    return kept, ordinals
+
+
+def _split_missed(
+    tail: list[int], stated_length: int, tolerance: int, warnings: list[str]
+) -> tuple[list[int], tuple[date, ...]]:
+    """The intervals between the CD1 ordinals ``tail``, each one that reads as 2 or 3 typical
+    cycles split into equal ones; the inferred CD1s; a warning for each split."""
+    raw = [b - a for a, b in itertools.pairwise(tail)]
     plain = [
         x
         for i, x in enumerate(raw)
@@ -225,10 +274,8 @@ def estimate_cycle(
     inferred: list[date] = []
     for start, interval in zip(tail, raw, strict=False):
         count = _missed(interval, typical, tolerance)
-        if interval // count < MIN_CYCLE_LENGTH:
-            count = 1  # never split into cycles no one could have
-        if count == 1:
-            intervals.append(interval)
+        if count == 1 or interval // count < MIN_CYCLE_LENGTH:
+            intervals.append(interval)  # never split into cycles no one could have
             continue
         cuts = [start + round(interval * k / count) for k in range(count + 1)]
         intervals += [b - a for a, b in itertools.pairwise(cuts)]
@@ -238,25 +285,7 @@ def estimate_cycle(
             f"The {interval} days {_between(date.fromordinal(start), date.fromordinal(cuts[-1]))}"
             f" look like a missed period report: counted as {count} cycles of {each} days."
         )
-    recent = intervals[-RECENT_INTERVALS:]
-    length = _median(recent)
-    if not MIN_CYCLE_LENGTH <= length <= MAX_CYCLE_LENGTH:
-        raise InvalidCourse(
-            f"The reported period starts give a typical cycle of {length} days; a cycle length "
-            f"must be between {MIN_CYCLE_LENGTH} and {MAX_CYCLE_LENGTH} days."
-        )
-    spread = max(recent) - min(recent)
-    return CycleEstimate(
-        length=length,
-        luteal=luteal,
-        irregular=spread > IRREGULAR_SPREAD_DAYS,
-        uncertainty_days=max(REGULAR_UNCERTAINTY_DAYS, spread),
-        starts=starts,
-        intervals=tuple(recent),
-        estimated=bool(inferred) or len(kept) < len(reported),
-        warnings=tuple(warnings),
-        inferred=tuple(inferred),
-    )
+    return intervals, tuple(inferred)
 
 
 # Windows: the (first, last, preferred) cycle days a visit may take in a cycle of ``length``
@@ -321,8 +350,10 @@ class Cycles:
     )
 
     def __init__(self, estimate: CycleEstimate) -> None:
-        self._starts = sorted(d.toordinal() for d in (*estimate.starts, *estimate.inferred))
+        self._starts = [d.toordinal() for d in estimate.starts]
         self._inferred = frozenset(d.toordinal() for d in estimate.inferred)
+        if self._inferred:
+            self._starts = sorted({*self._starts, *self._inferred})
         self._count = len(self._starts)
         self._first = self._starts[0]
         self._last = self._starts[-1]

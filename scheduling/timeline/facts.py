@@ -9,6 +9,7 @@ done after today. Both raise ``InvalidFact`` (an ``InvalidCourse``) naming the f
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Iterable
 from datetime import date
@@ -19,6 +20,8 @@ from scheduling.timeline.steps import CourseInput, Facts, Protocol, Route, Sourc
 
 MAX_THICKNESS_MM = 30.0
 _SOURCES, _ROUTES = frozenset(Source), frozenset(Route)
+_WEEKDAYS = frozenset(range(7))
+_CHECKED: set[Protocol] = set()  # protocols already found valid (a clinic has a few)
 _DROPPABLE = ("ultrasound-", "follow-up-")
 
 
@@ -72,10 +75,21 @@ def _fact_dates(facts: Facts) -> Iterable[tuple[date | None, str, str, bool]]:
 
 def check_facts(facts: Facts) -> tuple[Thickness, ...]:
     """Every fact on its own and against the others (no clock); the normalised results."""
-    for day, field, what, _ in _fact_dates(facts):
-        if day is not None:
-            _in_range(day, field, what)
     harvested, released, expires = facts.harvested_on, facts.released_on, facts.expires_on
+    done, raw = facts.infusions_done, facts.thickness_results
+    if harvested is None and released is None and expires is None and not done and not raw:
+        return ()  # nothing recorded yet: the usual new course
+    try:
+        every = [d for d in (harvested, released, expires) if d is not None]
+        every += done
+        every += [result[0] for result in raw]
+        in_range = min(every) >= dates.EARLIEST and max(every) <= dates.LATEST
+    except (TypeError, IndexError):
+        in_range = False
+    if not in_range:  # name the first fact out of range (or not a date)
+        for day, field, what, _ in _fact_dates(facts):
+            if day is not None:
+                _in_range(day, field, what)
     if harvested and released and released < harvested:
         raise InvalidFact(
             f"The release ({released}) cannot be before the harvest ({harvested}).", "released_on"
@@ -84,7 +98,6 @@ def check_facts(facts: Facts) -> tuple[Thickness, ...]:
         raise InvalidFact(
             f"The expiry ({expires}) must be after the release ({released}).", "expires_on"
         )
-    done = facts.infusions_done
     if len(set(done)) != len(done):
         raise InvalidFact("Two infusions are recorded on the same day.", "infused_on")
     if harvested and done and min(done) < harvested:
@@ -179,18 +192,34 @@ def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
         raise InvalidCourse(f"Unknown cell source {course.source!r}.")
     if course.route not in _ROUTES:
         raise InvalidCourse(f"Unknown infusion route {course.route!r}.")
-    if not course.open_weekdays or not course.open_weekdays <= frozenset(range(7)):
+    if not course.open_weekdays or not course.open_weekdays <= _WEEKDAYS:
         raise InvalidCourse("The clinic must be open on at least one weekday (0 Monday-6 Sunday).")
-    _check_protocol(p)
+    try:
+        known = p in _CHECKED
+    except TypeError:  # an unhashable field (a list for a tuple): check every time
+        known = False
+    if not known:
+        _check_protocol(p)
+        if len(_CHECKED) > 256:
+            _CHECKED.clear()
+        with contextlib.suppress(TypeError):
+            _CHECKED.add(p)
     if not 1 <= course.planned_infusions <= p.max_infusions:
         raise InvalidCourse(
             f"The number of planned infusions must be between 1 and {p.max_infusions} "
             f"(got {course.planned_infusions})."
         )
-    _all_in_range(course.period_starts, "period_start", "A period start")
-    _in_range(course.not_before, "not_before", "The first visit date")
-    _all_in_range(course.closed_dates, "closed_date", "A closed date")
-    _all_in_range((day for _, day in course.chosen_days), "chosen_day", "A chosen day")
+    try:  # one look at every date of the course; the details only when one is out of range
+        every = [*course.period_starts, course.not_before, *course.closed_dates]
+        every += [day for _, day in course.chosen_days]
+        in_range = min(every) >= dates.EARLIEST and max(every) <= dates.LATEST
+    except (TypeError, ValueError):
+        in_range = False
+    if not in_range:
+        _all_in_range(course.period_starts, "period_start", "A period start")
+        _in_range(course.not_before, "not_before", "The first visit date")
+        _all_in_range(course.closed_dates, "closed_date", "A closed date")
+        _all_in_range((day for _, day in course.chosen_days), "chosen_day", "A chosen day")
     chosen_keys = [key for key, _ in course.chosen_days]
     if len(set(chosen_keys)) != len(chosen_keys):
         raise InvalidCourse("A step may have only one chosen day.")

@@ -38,8 +38,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from scheduling.timeline.cycles import FIRST_PROLIFERATIVE_DAY, MAX_SEARCH_CYCLES, luteal_window
-from scheduling.timeline.response import read_results
+from scheduling.timeline.cycles import (
+    FIRST_PROLIFERATIVE_DAY,
+    MAX_SEARCH_CYCLES,
+    luteal_window,
+    phase_of_day,
+)
+from scheduling.timeline.response import Reading, read_results
 from scheduling.timeline.rules import CourseRules, WindowRule, months_after
 from scheduling.timeline.steps import (
     RANK,
@@ -59,6 +64,7 @@ from scheduling.timeline.steps import (
 )
 
 _day = date.fromordinal
+_NO_RESULTS = Reading({}, ())
 
 
 class Planner(CourseRules):
@@ -67,7 +73,9 @@ class Planner(CourseRules):
     def __init__(self, course: CourseInput) -> None:
         super().__init__(course)
         dropped = course.dropped_steps
-        self.chosen = {key: day for key, day in course.chosen_days if key not in dropped}
+        self.chosen = dict(course.chosen_days)
+        if dropped:
+            self.chosen = {key: day for key, day in self.chosen.items() if key not in dropped}
         self.warnings: list[str] = list(self.estimate.warnings)
         self.rejected: list[RejectedChoice] = []
         self.items: list[tuple[int, int, int, Step]] = []  # (sort day, rank, sequence, step)
@@ -169,7 +177,7 @@ class Planner(CourseRules):
             date=_day(day),
             cycle_start=_day(start),
             cycle_day=cycle_day,
-            phase=self.estimate.phase_of(cycle_day, length),
+            phase=phase_of_day(cycle_day, length, self.luteal),
             tentative=uncertainty > 0,
             uncertainty_days=uncertainty,
             done=done,
@@ -204,12 +212,14 @@ class Planner(CourseRules):
                 "next period."
             )
         self._plan_cells()
-        reading = read_results(
-            self.cycles,
-            sorted(day.toordinal() for day in self.course.facts.infusions_done),
-            self.results,
-            self.course.protocol.response_window_days,
-        )
+        reading = _NO_RESULTS
+        if self.results:
+            reading = read_results(
+                self.cycles,
+                sorted(day.toordinal() for day in self.course.facts.infusions_done),
+                self.results,
+                self.course.protocol.response_window_days,
+            )
         last_day, last_index = self._plan_infusions(reading.responses)
         self.last_infusion = last_day
         dropped = self.course.dropped_steps
@@ -217,7 +227,9 @@ class Planner(CourseRules):
             self._plan_transfer(last_index)
         self._plan_follow_ups(last_day)
         self.items.sort()
-        steps = tuple(item[3] for item in self.items if item[3].done or item[3].key not in dropped)
+        steps = tuple(item[3] for item in self.items)
+        if dropped:
+            steps = tuple(step for step in steps if step.done or step.key not in dropped)
         return Plan(
             estimate,
             steps,

@@ -62,8 +62,6 @@ def read_results(
     cycles: CycleCalendar, done: Sequence[int], results: Sequence[Thickness], days_before: int
 ) -> Reading:
     """Find each done infusion's response result and say what every other result is."""
-    if not results:
-        return Reading({}, ())
     count = len(done)
     ordered = sorted(enumerate(results), key=lambda pair: (pair[1].on, pair[0]))
     chosen: dict[int, int] = {}  # infusion number -> position of its response result
