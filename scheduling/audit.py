@@ -26,6 +26,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from scheduling import security
 from scheduling.models import (
     Appointment,
     AuditAction,
@@ -80,7 +81,7 @@ def acting_as(who: AbstractBaseUser | str | None, *, ip_address: str | None = No
 
 
 def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return security.client_address(request)
 
 
 class AuditActorMiddleware:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scheduling import timeline
@@ -133,15 +133,19 @@ def harvest_record_done(
             kind=AppointmentKind.HARVEST,
         )
         _set_done_on(harvest, on, clinic.zone)
-        batch = CellBatch.objects.create(
-            clinic=clinic,
-            course=course,
-            lot_number=lot_number or f"{clinic.slug.upper()}-{course.pk}-{on:%Y%m%d}",
-            source=course.source,
-            expansion_started_on=on,
-            expected_ready_from=on + dt.timedelta(days=clinic.expansion_min_days),
-            expected_ready_by=on + dt.timedelta(days=clinic.expansion_max_days),
-        )
+        try:
+            with transaction.atomic():
+                batch = CellBatch.objects.create(
+                    clinic=clinic,
+                    course=course,
+                    lot_number=lot_number or f"{clinic.slug.upper()}-{course.pk}-{on:%Y%m%d}",
+                    source=course.source,
+                    expansion_started_on=on,
+                    expected_ready_from=on + dt.timedelta(days=clinic.expansion_min_days),
+                    expected_ready_by=on + dt.timedelta(days=clinic.expansion_max_days),
+                )
+        except IntegrityError:
+            raise ValidationError({"lot_number": LOT_TAKEN}) from None
         replan_after_fact([course], notify=notify)
     return batch
 
@@ -153,6 +157,7 @@ def batch_record_progress(*, batch: CellBatch, note: str) -> CellBatch:
     return batch
 
 
+LOT_TAKEN = "The clinic already has a batch with this lot number."
 QC_CHECKS = ("identity", "purity", "viability", "sterility")
 
 

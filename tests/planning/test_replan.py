@@ -11,48 +11,18 @@ from scheduling.models import AppointmentStatus, CourseStatus, PeriodStart
 from scheduling.services import periods, recording
 from scheduling.services.planning import course_replan
 from tests import factories
+from tests.planning.conftest import LONDON, live, local_day
 
 pytestmark = pytest.mark.django_db
 
 # Tuesday 3 March 2026 in London; periods on Mondays so that day-arithmetic stays readable.
 TODAY = dt.datetime(2026, 3, 3, 12, 0, tzinfo=dt.UTC)
-LONDON = "Europe/London"
 
 
 @pytest.fixture(autouse=True)
 def frozen_today():
     with time_machine.travel(TODAY, tick=False):
         yield
-
-
-def local_day(appointment):
-    return appointment.starts_at.astimezone(appointment.clinic.zone).date()
-
-
-def live(course, key):
-    return course.appointments.exclude(status=AppointmentStatus.CANCELLED).get(step_key=key)
-
-
-@pytest.fixture
-def released_course(clinic_a):
-    """A bone-marrow course whose batch is released: the infusion is the next step."""
-    patient = factories.PatientFactory(clinic=clinic_a, time_zone=LONDON)
-    for day in (dt.date(2026, 1, 5), dt.date(2026, 2, 2)):  # 28-day cycles, Mondays
-        PeriodStart.objects.create(patient=patient, date=day, reported_by="patient")
-    course = factories.CourseFactory(patient=patient, not_before=dt.date(2026, 2, 2))
-    batch = recording.harvest_record_done(course=course, on=dt.date(2026, 2, 3), notify=False)
-    recording.batch_release(
-        batch=batch,
-        released_on=dt.date(2026, 2, 20),
-        doses=3,
-        expires_on=dt.date(2026, 8, 1),
-        identity=True,
-        purity=True,
-        viability=True,
-        sterility=True,
-        notify=False,
-    )
-    return course
 
 
 def test_every_visit_step_gets_a_tentative_appointment_at_opening_time(released_course):
