@@ -3,8 +3,9 @@
 No Django, no clock, no I/O. Modules, each readable on its own:
 
 * ``dates``: the date range every date must fall in (absolute, plausible around today).
-* ``cycles``: cycle arithmetic (estimation from reported period starts, near-duplicates,
-  missed reports, phases, the days a visit may take).
+* ``cycles``: cycle arithmetic (phases, the days a visit may take, open clinic days).
+* ``history``: the cycle estimate from reported period starts (near-duplicates, missed
+  reports, ``period_start_conflict``).
 * ``steps``: the vocabulary (protocol, facts, course input, steps, plan, observations).
 * ``facts``: one validation of the input (``InvalidFact``, ``validate_facts``).
 * ``response``: which thickness result decides; the others are observations.
@@ -22,10 +23,9 @@ from scheduling.timeline.cycles import (
     InvalidCourse,
     Phase,
     describe_day,
-    estimate_cycle,
-    period_start_conflict,
 )
 from scheduling.timeline.facts import InvalidFact, validate_facts
+from scheduling.timeline.history import estimate_cycle, period_start_conflict
 from scheduling.timeline.planner import plan
 from scheduling.timeline.serialise import plan_changes, plan_to_dict
 from scheduling.timeline.steps import (

@@ -18,13 +18,13 @@ from scheduling.timeline.cycles import (
     CycleCalendar,
     Window,
     artery_window,
-    estimate_cycle,
     late_proliferative_window,
     luteal_window,
     phase_of_day,
     proliferative_window,
 )
 from scheduling.timeline.facts import validate_course
+from scheduling.timeline.history import estimate_cycle
 from scheduling.timeline.steps import (
     CourseInput,
     Route,
