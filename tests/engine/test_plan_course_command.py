@@ -188,3 +188,45 @@ def test_missing_required_arguments_exit_2():
     result = run("--source", "adipose", "--route", "intrauterine")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "--period-start" in result.stderr
+
+
+def test_only_the_response_ultrasound_decides_and_every_result_is_charted():
+    data = run_json(
+        *COURSE,
+        "--harvested",
+        "2025-01-07",
+        "--infused",
+        "2025-02-13",
+        "--thickness",
+        "2025-02-13:8",  # the infusion day: an observation, no longer "responded"
+        "--thickness",
+        "2025-03-20:5.5:ultrasound-1",  # recorded against the visit: decides
+        "--not-before",
+        "2025-03-21",
+        "--today",
+        "2025-03-21",
+    )
+    assert data["outcome"] == "pending"
+    assert [(o["date"], o["role"], o["number"]) for o in data["observations"]] == [
+        ("2025-02-13", "observation", None),
+        ("2025-03-20", "response", 1),
+    ]
+    assert "the day of infusion 1" in data["observations"][0]["note"]
+    assert any(s["key"] == "infusion-2" and not s["done"] for s in data["steps"])
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--today", "2025-02-01", "--infused", "2025-02-13"], "future"),
+        (["--today", "2040-01-01"], "ten years ago"),  # the period start, seen from 2040
+        (["--today", "0001-01-01"], "1900-01-01"),
+        (["--released", "2025-02-01", "--expires", "2025-01-20"], "must be after the release"),
+        (["--thickness", "2025-02-01:6:follow-up-3"], "ultrasound-N"),
+    ],
+)
+def test_facts_are_checked_against_today(args, needle):
+    result = run(*COURSE, *args)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and needle in result.stderr
