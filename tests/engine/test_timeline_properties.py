@@ -168,6 +168,7 @@ def assert_rules(course: CourseInput, result: Plan) -> None:
         assert follow_up.phase == "late-proliferative"
         # never in a cycle whose preferred ultrasound day CD O-2 comes before the due date
         due = last_infusion + relativedelta(months=+follow_up.months)
+        assert follow_up.date >= due  # never before the n-month date, even on a closed tie
         start, length = cycle_at(result, follow_up.date)
         preferred = start + timedelta(days=max(6, length - result.cycle.luteal - 2) - 1)
         assert preferred >= due
@@ -378,7 +379,7 @@ def test_a_chosen_day_lands_where_check_step_date_allows_it(course, data):
     for later in result.steps:
         if follows_from(later, step.key):
             assert (later.date or later.window_start) > day
-    if step.kind != StepKind.FOLLOW_UP:  # a chosen follow-up may come before its due date
+    if step.kind != StepKind.FOLLOW_UP:  # a chosen follow-up may skip the preferred-day snap
         assert_rules(chosen, result)
 
 
