@@ -156,14 +156,15 @@ class Cycles:
 
     def __init__(self, estimate: CycleEstimate) -> None:
         self._starts = [d.toordinal() for d in estimate.starts]
-        self._inferred = frozenset(d.toordinal() for d in estimate.inferred)
-        if self._inferred:
+        self._inferred: frozenset[int] = frozenset()
+        if estimate.inferred:
+            self._inferred = frozenset(d.toordinal() for d in estimate.inferred)
             self._starts = sorted({*self._starts, *self._inferred})
         self._count = len(self._starts)
         self._first = self._starts[0]
         self._last = self._starts[-1]
         self._base = estimate.uncertainty_days
-        self._firm_current = estimate.firm_current_cycle
+        self._firm_current = not (estimate.irregular or estimate.estimated)
         self.length = estimate.length
         self.luteal = estimate.luteal
 

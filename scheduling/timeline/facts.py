@@ -9,7 +9,6 @@ done after today. Both raise ``InvalidFact`` (an ``InvalidCourse``) naming the f
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Iterable
 from datetime import date
@@ -21,7 +20,6 @@ from scheduling.timeline.steps import CourseInput, Facts, Protocol, Route, Sourc
 MAX_THICKNESS_MM = 30.0
 _SOURCES, _ROUTES = frozenset(Source), frozenset(Route)
 _WEEKDAYS = frozenset(range(7))
-_CHECKED: set[Protocol] = set()  # protocols already found valid (a clinic has a few)
 _DROPPABLE = ("ultrasound-", "follow-up-")
 
 
@@ -194,16 +192,7 @@ def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
         raise InvalidCourse(f"Unknown infusion route {course.route!r}.")
     if not course.open_weekdays or not course.open_weekdays <= _WEEKDAYS:
         raise InvalidCourse("The clinic must be open on at least one weekday (0 Monday-6 Sunday).")
-    try:
-        known = p in _CHECKED
-    except TypeError:  # an unhashable field (a list for a tuple): check every time
-        known = False
-    if not known:
-        _check_protocol(p)
-        if len(_CHECKED) > 256:
-            _CHECKED.clear()
-        with contextlib.suppress(TypeError):
-            _CHECKED.add(p)
+    _check_protocol(p)
     if not 1 <= course.planned_infusions <= p.max_infusions:
         raise InvalidCourse(
             f"The number of planned infusions must be between 1 and {p.max_infusions} "

@@ -64,11 +64,12 @@ class CourseRules:
         self.late_window = partial(late_proliferative_window, luteal=luteal)
         if course.route == Route.INTRAUTERINE:
             preferred = p.preferred_infusion_day
-            self.infusion_window = partial(proliferative_window, luteal=luteal, preferred=preferred)
+            infusion = partial(proliferative_window, luteal=luteal, preferred=preferred)
         else:  # the course's preferred day is the intrauterine route's, never the artery's
-            self.infusion_window = partial(
+            infusion = partial(
                 artery_window, luteal=luteal, days=p.artery_days, preferred=p.artery_preferred_day
             )
+        self.infusion_window = infusion
         low, high = p.menstrual_harvest_days
         self.menses = (low, high, min(max(p.menstrual_harvest_preferred_day, low), high))
         self.not_before = course.not_before.toordinal()
