@@ -15,7 +15,15 @@ from datetime import date
 
 from scheduling.timeline import dates
 from scheduling.timeline.cycles import FIRST_PROLIFERATIVE_DAY, MIN_CYCLE_LENGTH, InvalidCourse
-from scheduling.timeline.steps import CourseInput, Facts, Protocol, Route, Source, Thickness
+from scheduling.timeline.steps import (
+    DEFAULT_PROTOCOL,
+    CourseInput,
+    Facts,
+    Protocol,
+    Route,
+    Source,
+    Thickness,
+)
 
 MAX_THICKNESS_MM = 30.0
 _SOURCES, _ROUTES = frozenset(Source), frozenset(Route)
@@ -114,7 +122,7 @@ def check_facts(facts: Facts) -> tuple[Thickness, ...]:
     by_day: dict[date, float] = {}
     keys: set[str] = set()
     for on, mm, key in results:
-        if isinstance(mm, bool) or not isinstance(mm, int | float) or not math.isfinite(mm):
+        if isinstance(mm, bool) or not isinstance(mm, (int, float)) or not math.isfinite(mm):
             raise InvalidFact(
                 f"The thickness on {on} must be a number of millimetres.", "thickness_mm"
             )
@@ -154,6 +162,7 @@ def validate_facts(facts: Facts, *, today: date) -> None:
 
 
 def _check_protocol(p: Protocol) -> None:
+    """The protocol's numbers in range (``DEFAULT_PROTOCOL`` is checked once, at import)."""
     if p.max_infusions < 1:
         raise InvalidCourse("The protocol must allow at least one infusion.")
     if not 0 <= p.expansion_min_days <= p.expansion_max_days:
@@ -192,15 +201,18 @@ def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
         raise InvalidCourse(f"Unknown infusion route {course.route!r}.")
     if not course.open_weekdays or not course.open_weekdays <= _WEEKDAYS:
         raise InvalidCourse("The clinic must be open on at least one weekday (0 Monday-6 Sunday).")
-    _check_protocol(p)
+    if p is not DEFAULT_PROTOCOL:
+        _check_protocol(p)
     if not 1 <= course.planned_infusions <= p.max_infusions:
         raise InvalidCourse(
             f"The number of planned infusions must be between 1 and {p.max_infusions} "
             f"(got {course.planned_infusions})."
         )
+    chosen = course.chosen_days
     try:  # one look at every date of the course; the details only when one is out of range
         every = [*course.period_starts, course.not_before, *course.closed_dates]
-        every += [day for _, day in course.chosen_days]
+        if chosen:
+            every += [day for _, day in chosen]
         in_range = min(every) >= dates.EARLIEST and max(every) <= dates.LATEST
     except (TypeError, ValueError):
         in_range = False
@@ -209,8 +221,7 @@ def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
         _in_range(course.not_before, "not_before", "The first visit date")
         _all_in_range(course.closed_dates, "closed_date", "A closed date")
         _all_in_range((day for _, day in course.chosen_days), "chosen_day", "A chosen day")
-    chosen_keys = [key for key, _ in course.chosen_days]
-    if len(set(chosen_keys)) != len(chosen_keys):
+    if chosen and len({key for key, _ in chosen}) != len(chosen):
         raise InvalidCourse("A step may have only one chosen day.")
     for key in course.dropped_steps:
         if key != "transfer-window" and not key.startswith(_DROPPABLE):
@@ -226,3 +237,6 @@ def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
             "infused_on",
         )
     return results
+
+
+_check_protocol(DEFAULT_PROTOCOL)

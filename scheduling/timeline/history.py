@@ -10,6 +10,7 @@ record a new start ask ``period_start_conflict`` first.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Iterable
 from datetime import date
 
@@ -121,12 +122,12 @@ def estimate_cycle(
             f"The luteal phase must last {MIN_LUTEAL} to {MAX_LUTEAL} days (got {luteal})."
         )
     warnings: list[str] = []
-    ordinals = [day.toordinal() for day in reported]
-    gaps = [b - a for a, b in itertools.pairwise(ordinals)]
+    ordinals = list(map(date.toordinal, reported))
+    gaps = list(map(operator.sub, ordinals[1:], ordinals))
     kept = reported
     if gaps and min(gaps) < min_gap_days:
         kept, ordinals = _drop_near_duplicates(reported, min_gap_days, warnings)
-        gaps = [b - a for a, b in itertools.pairwise(ordinals)]
+        gaps = list(map(operator.sub, ordinals[1:], ordinals))
     starts = tuple(kept)
     raw = gaps[-RECENT_INTERVALS:]
     if not raw:

@@ -393,15 +393,16 @@ class Planner(CourseRules):
         self.items.append((window_start, RANK[StepKind.TRANSFER_WINDOW], len(self.items), step))
 
     def _plan_follow_ups(self, last_infusion: int) -> None:
+        dropped, not_before = self.course.dropped_steps, self.not_before
         for months in self.course.protocol.follow_up_months:
-            if f"follow-up-{months}" in self.course.dropped_steps:
+            if dropped and f"follow-up-{months}" in dropped:
                 continue  # nothing is planned from a follow-up
             due = months_after(last_infusion, months)
             index, start, length = self.cycles.locate(due)
             window = self.late_window(length)
             if window is None or start + window[2] - 1 < due:
                 index += 1
-            low = max(self.not_before, due)  # never before the n-month date
+            low = due if due > not_before else not_before  # never before the n-month date
             self._visit(f"follow-up-{months}", self.late_window, index, low=low)
 
 

@@ -75,6 +75,9 @@ class Protocol:
     missed_period_tolerance_days: int = 4
 
 
+DEFAULT_PROTOCOL = Protocol()  # DESIGN §2's defaults, checked once (the planner skips it)
+
+
 class Thickness(NamedTuple):
     """An endometrial thickness result. ``step_key`` ("ultrasound-2"): the visit it was
     recorded against, if any. A plain ``(date, mm)`` tuple reads the same."""
@@ -108,7 +111,7 @@ class CourseInput:
     luteal_length: int = 14
     open_weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})  # Monday = 0
     closed_dates: frozenset[date] = frozenset()
-    protocol: Protocol = field(default_factory=Protocol)
+    protocol: Protocol = DEFAULT_PROTOCOL
     facts: Facts = field(default_factory=Facts)
     # (step key, day) the clinic chose for steps not done yet. Not facts: the plan may reject
     # them (``Plan.rejected_choices``).
