@@ -47,6 +47,10 @@ OUTCOME_STATUS = {
     timeline.Outcome.RESPONDED: CourseStatus.RESPONDED,
     timeline.Outcome.NON_RESPONDER: CourseStatus.NON_RESPONDER,
 }
+DONE_ELSEWHERE = (
+    "This step is already recorded as done on {day:%a %-d %b %Y}; cancel this visit, or keep "
+    "it where it stands."
+)
 NOT_IN_PLAN = (
     "The course's plan no longer has this visit ({why}); cancel it, or keep it where it stands."
 )
@@ -135,8 +139,10 @@ class _Reconcile:
             if appointment is None:
                 if not step.done:
                     self.result.touched.append(self._create(step, day))
-            elif step.done:
+            elif step.done and step.kind == timeline.StepKind.ULTRASOUND:
                 self._done_elsewhere(appointment, day)
+            elif step.done:
+                self._flag(appointment, DONE_ELSEWHERE.format(day=day))
             elif appointment.status == AppointmentStatus.TENTATIVE:
                 self._follow(appointment, step, day)
             else:
@@ -208,11 +214,7 @@ class _Reconcile:
             )
             self.result.touched.append(appointment)
             return
-        self._flag(
-            appointment,
-            f"The result for this step was already recorded on {day:%a %-d %b %Y}; cancel this "
-            "visit, or keep it where it stands.",
-        )
+        self._flag(appointment, DONE_ELSEWHERE.format(day=day))
 
     def _booking_problem(self, appointment: Appointment, step: timeline.Step) -> str | None:
         """Why a booked visit no longer fits ("" when it does, None when it is past)."""

@@ -237,14 +237,31 @@ def appointment_mark_done(
         if day > timezone.localdate(timezone=zone):
             raise ValidationError({"on": "A visit cannot be recorded as done in the future."})
         course = appointment.course
+        if course is not None and appointment.step_key:
+            facts = course_facts(course)
+            _check_order(appointment, len(facts.infusions_done))
         if course is not None and appointment.kind == AppointmentKind.INFUSION:
-            done = course_facts(course).infusions_done
-            check_facts(course, {"infusions_done": "on"}, infusions_done=(*done, day))
+            done = (*facts.infusions_done, day)
+            check_facts(course, {"infused_on": "on"}, infusions_done=done)
             _use_dose(course, day)
         else:
             plausible_date(day, zone, "on", "The day it was done", future_allowed=False)
         _set_done_on(appointment, day, zone)
         return replan_after_fact([course] if course else [], notify=notify)
+
+
+def _check_order(appointment: Appointment, infusions_done: int) -> None:
+    """A step is done only after the steps it follows: infusions in order, an ultrasound or a
+    follow-up after its infusion (the engine numbers done infusions by their order)."""
+    name, _, number = appointment.step_key.rpartition("-")
+    if name == "infusion" and int(number) != infusions_done + 1:
+        raise ValidationError(
+            f"Infusion {infusions_done + 1} is the next one to record; this is infusion {number}."
+        )
+    if name == "ultrasound" and infusions_done < int(number):
+        raise ValidationError(f"Infusion {number} is not recorded yet.")
+    if (name == "follow-up" or appointment.step_key == "transfer-window") and not infusions_done:
+        raise ValidationError("No infusion is recorded yet.")
 
 
 def thickness_record(

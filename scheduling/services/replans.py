@@ -16,7 +16,14 @@ from django.db.models import F
 from django.utils import timezone
 
 from scheduling import timeline
-from scheduling.models import Appointment, Clinic, Course, ReplanRun, Room
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    Clinic,
+    Course,
+    ReplanRun,
+    Room,
+)
 from scheduling.selectors.courses import clinic_protocol
 from scheduling.services import reminders, slots
 from scheduling.services.planning import BOOKED, CLOSED_COURSES, course_replan
@@ -120,14 +127,25 @@ def _set_flag(appointment: Appointment, reason: str) -> None:
 
 
 def replan_sweep(*, now: dt.datetime | None = None) -> int:
-    """Finish re-plans that were asked for and never ran; returns how many ran."""
+    """Finish re-plans that were asked for and never ran, and move on the courses whose
+    tentative visits a new day left in the past; returns how many courses were re-planned."""
     now = now or timezone.now()
-    stale = list(
-        Course.objects.filter(replan_requested_at__lt=now - SWEEP_AFTER)
-        .order_by("pk")
-        .values_list("pk", flat=True)[:CHUNK]
-    )
-    for course_id in stale:
+    asked = Course.objects.filter(replan_requested_at__lt=now - SWEEP_AFTER)
+    stale = set(asked.values_list("pk", flat=True)[:CHUNK])
+    for clinic in Clinic.objects.all():
+        midnight = dt.datetime.combine(
+            timezone.localdate(now, timezone=clinic.zone), dt.time(), tzinfo=clinic.zone
+        )
+        stale.update(
+            Appointment.objects.filter(
+                clinic=clinic, status=AppointmentStatus.TENTATIVE, starts_at__lt=midnight
+            )
+            .exclude(course=None)
+            .exclude(course__status__in=CLOSED_COURSES)
+            .values_list("course_id", flat=True)
+            .distinct()[:CHUNK]
+        )
+    for course_id in sorted(stale):
         course_replan(course=Course(pk=course_id), notify=True)
     return len(stale)
 
