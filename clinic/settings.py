@@ -236,6 +236,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scheduling.tasks.dispatch_reminders",
         "schedule": float(env_int("REMINDER_DISPATCH_INTERVAL_SECONDS", 60, minimum=1)),
     },
+    # Re-plans asked for and never run (services/replans.py).
+    "sweep-replans": {"task": "scheduling.tasks.sweep_replans", "schedule": 60.0},
 }
 
 # https://docs.djangoproject.com/en/5.2/topics/email/

@@ -10,6 +10,7 @@ from django.conf import settings
 
 from scheduling.services.emails import email_log_purge
 from scheduling.services.outbox import reminders_dispatch, reminders_send
+from scheduling.services.replans import replan_run_execute, replan_sweep
 
 
 @shared_task
@@ -25,3 +26,15 @@ def dispatch_reminders() -> int:
 @shared_task
 def send_reminders(reminder_ids: list[int], token: str) -> dict[str, int]:
     return reminders_send(ids=reminder_ids, token=token)
+
+
+@shared_task
+def replan_clinic(run_id: int) -> int:
+    """Re-plan every course a settings change marked (services/replans.py)."""
+    return replan_run_execute(run_id).done
+
+
+@shared_task
+def sweep_replans() -> int:
+    """Finish re-plans that were asked for and never ran (a crash, a lost worker)."""
+    return replan_sweep()

@@ -27,7 +27,7 @@ from scheduling.models import (
     ReminderKind,
     ReminderStatus,
 )
-from scheduling.selectors.courses import course_input
+from scheduling.selectors.courses import applied_period_starts, course_input
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +81,8 @@ def wanted_reminders(appointment: Appointment, now: dt.datetime) -> dict[str, dt
     """Kind → due time (UTC) of the reminders this appointment should have right now."""
     if appointment.status not in BOOKED or appointment.starts_at <= now + MIN_NOTICE:
         return {}
+    if appointment.rebooking_reason:
+        return {}  # held: the visit no longer fits, and a person has yet to re-book or keep it
     zone = ZoneInfo(appointment.patient.time_zone)
     visit_day = appointment.starts_at.astimezone(zone).date()
     schedule = [
@@ -131,7 +133,7 @@ def reminders_sync(*, appointment: Appointment) -> None:
     wanted = wanted_reminders(appointment, now)
     with transaction.atomic():
         stale = Reminder.objects.filter(appointment=appointment, status__in=LIVE_ROWS)
-        if appointment.status in BOOKED:
+        if appointment.status in BOOKED and not appointment.rebooking_reason:
             # Rows of this version stay, even those whose time has passed and await dispatch.
             stale = stale.exclude(appointment_version=appointment.version)
         stale.update(status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None)
@@ -174,7 +176,7 @@ def reminders_sync(*, appointment: Appointment) -> None:
 
 def expected_period_start(patient: Patient) -> dt.date | None:
     """The day her next period is expected, from the periods she reported (None: none known)."""
-    starts = list(patient.period_starts.values_list("date", flat=True))
+    starts = list(applied_period_starts(patient))
     try:
         cycle = timeline.estimate_cycle(
             starts, stated_length=patient.stated_cycle_length, luteal=patient.luteal_length
@@ -231,7 +233,7 @@ def cd1_requests_sync(*, patient: Patient) -> None:
 def period_reported_since(patient: Patient, expected_on: dt.date) -> bool:
     """She reported a period that answers the request for `expected_on` (early ones count)."""
     earliest = expected_on - dt.timedelta(days=10)
-    return patient.period_starts.filter(date__gte=earliest).exists()
+    return applied_period_starts(patient).filter(date__gte=earliest).exists()
 
 
 # "Your dates changed" --------------------------------------------------------------------------

@@ -12,6 +12,7 @@ hours, take a room out of use, change the protocol) and the clock. After every s
 * every course the engine cannot plan is in needs-attention with the reason.
 """
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 
@@ -107,10 +108,8 @@ class ClinicDay(RuleBasedStateMachine):
         if appointment is None:
             return
         self.acted_on.add(appointment.pk)
-        try:
+        with contextlib.suppress(*REFUSALS):
             write(appointment)
-        except REFUSALS:
-            pass
 
     # -- what people do ----------------------------------------------------------------------
 
@@ -161,8 +160,8 @@ class ClinicDay(RuleBasedStateMachine):
             ),
         )
 
-    @rule(course=st.integers(0, 1), days_ago=st.integers(0, 12), mm=st.decimals("3", "12", places=1),
-          against_visit=st.booleans())  # fmt: skip
+    @rule(course=st.integers(0, 1), days_ago=st.integers(0, 12),
+          mm=st.decimals("3", "12", places=1), against_visit=st.booleans())  # fmt: skip
     def thickness(self, course, days_ago, mm, against_visit):
         course = self.courses[course]
         visit = None
@@ -172,23 +171,19 @@ class ClinicDay(RuleBasedStateMachine):
             ).first()
             if visit is not None:
                 self.acted_on.add(visit.pk)
-        try:
+        with contextlib.suppress(*REFUSALS):
             recording.thickness_record(
                 course=course, measured_on=self._today() - dt.timedelta(days=days_ago),
                 thickness_mm=Decimal(mm), appointment=visit,
             )  # fmt: skip
-        except REFUSALS:
-            pass
 
     @rule(course=st.integers(0, 1), days_ago=st.integers(0, 40))
     def period(self, course, days_ago):
-        try:
+        with contextlib.suppress(*REFUSALS):
             periods.period_start_report(
                 patient=self.courses[course].patient,
                 date=self._today() - dt.timedelta(days=days_ago),
             )
-        except REFUSALS:
-            pass
 
     @rule(days=st.integers(0, 40))
     def close_a_day(self, days):
