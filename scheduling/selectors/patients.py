@@ -18,6 +18,7 @@ from scheduling.models import (
     PeriodStartStatus,
 )
 from scheduling.selectors.courses import course_input
+from scheduling.timeline.steps import label, sentence
 
 
 def patient_search(*, clinic: Clinic, q: str = "", stage: str = "") -> QuerySet[Patient]:
@@ -117,6 +118,18 @@ class CourseView:
     plan: timeline.Plan | None
     plan_problem: str
     chart: ThicknessChart | None
+
+    @property
+    def warnings(self) -> list[str]:
+        """The plan's warnings, less those about booked days that no longer fit: each of those
+        visits stays where it is and shows its own "needs re-booking" reason."""
+        if self.plan is None:
+            return []
+        rejected = tuple(
+            f"{sentence(label(choice.key))} was set for {choice.day}"
+            for choice in self.plan.rejected_choices
+        )
+        return [w for w in self.plan.warnings if not rejected or not w.startswith(rejected)]
 
 
 def course_views(patient: Patient) -> list[CourseView]:
