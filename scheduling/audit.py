@@ -45,7 +45,17 @@ PATIENT_LINK = "patient link"
 ANONYMOUS = "anonymous"
 
 # Fields whose changes say nothing a reader of the trail needs.
-IGNORED_FIELDS = frozenset({"created_at", "updated_at", "recorded_at", "reported_at"})
+IGNORED_FIELDS = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "recorded_at",
+        "reported_at",
+        # A course's re-plan bookkeeping, derived from its facts (services/planning.py).
+        "replan_requested_at",
+        "plan_problem",
+    }
+)
 
 
 @dataclass(frozen=True)

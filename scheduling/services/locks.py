@@ -7,19 +7,23 @@ behind it, since an empty slot has no row to lock. On SQLite the IMMEDIATE trans
 serialises writers anyway; these calls are what make PostgreSQL behave the same.
 """
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from scheduling.models import Appointment, Clinic, Course
 
 
 def lock_clinic(clinic_id: int) -> None:
-    list(Clinic.objects.select_for_update().filter(pk=clinic_id).values_list("pk"))
+    if connection.features.has_select_for_update:  # SQLite: its write lock serialises anyway
+        list(Clinic.objects.select_for_update().filter(pk=clinic_id).values_list("pk"))
 
 
-def lock_course(course_id: int) -> Course:
+def lock_course(course_id: int, clinic_id: int | None = None) -> Course:
     """The course, locked after its clinic, with its clinic and patient loaded."""
-    clinic_id = Course.objects.values_list("clinic_id", flat=True).get(pk=course_id)
-    lock_clinic(clinic_id)
+    if connection.features.has_select_for_update:
+        if clinic_id is None:
+            clinic_id = Course.objects.values_list("clinic_id", flat=True).get(pk=course_id)
+        lock_clinic(clinic_id)
     return (
         Course.objects.select_for_update(of=("self",))
         .select_related("clinic", "patient")

@@ -82,7 +82,7 @@ def tentative_start(course: Course, day: dt.date) -> dt.datetime:
 def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
     """Plan the course from its facts and bring its tentative visits in line (see above)."""
     with transaction.atomic():
-        course = locks.lock_course(course.pk)
+        course = locks.lock_course(course.pk, course.clinic_id)
         appointments = locks.locked_appointments(course)
         if course.status in CLOSED_COURSES:
             _clear_mark(course, problem="")
@@ -96,7 +96,9 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
         _update_status(course, plan)
         _clear_mark(course, problem="")
         for appointment in result.touched:
-            reminders.reminders_sync(appointment=appointment)
+            reminders.reminders_sync(appointment=appointment, cd1_requests=False)
+        if any(a.status == AppointmentStatus.TENTATIVE for a in result.touched):
+            reminders.cd1_requests_sync(patient=course.patient)
         if notify:
             reminders.plan_changes_notify(course=course, changes=result.changes)
     return result
@@ -111,11 +113,12 @@ def request_replan(course_ids: list[int]) -> None:
 
 
 def _clear_mark(course: Course, *, problem: str) -> None:
+    """Bookkeeping the re-plan derives (not a person's change, so not an audit event)."""
     if course.replan_requested_at is None and course.plan_problem == problem:
         return
     course.replan_requested_at = None
     course.plan_problem = problem
-    course.save(update_fields=["replan_requested_at", "plan_problem", "updated_at"])
+    Course.objects.filter(pk=course.pk).update(replan_requested_at=None, plan_problem=problem)
 
 
 class _Reconcile:

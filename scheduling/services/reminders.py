@@ -122,12 +122,14 @@ def _transfer_window_opens(appointment: Appointment) -> dt.date | None:
     return step.window_start
 
 
-def reminders_sync(*, appointment: Appointment) -> None:
+def reminders_sync(*, appointment: Appointment, cd1_requests: bool = True) -> None:
     """Bring the appointment's reminder rows in line with its status, version and time.
 
     Rows of an older version, or of an appointment no longer booked, are cancelled (pending and
     claimed alike: a claimed row's send task re-checks and stops); the current version's
     missing rows are written. The unique constraint makes a second copy impossible.
+    ``cd1_requests=False``: the caller syncs the patient's period requests once, after all
+    of her visits (a re-plan touches many).
     """
     now = timezone.now()
     wanted = wanted_reminders(appointment, now)
@@ -167,8 +169,9 @@ def reminders_sync(*, appointment: Appointment) -> None:
             ],
             ignore_conflicts=True,
         )
-    if appointment.status == AppointmentStatus.TENTATIVE and appointment.uncertainty_days:
-        cd1_requests_sync(patient=appointment.patient)
+    if cd1_requests and appointment.status == AppointmentStatus.TENTATIVE:
+        if appointment.uncertainty_days:
+            cd1_requests_sync(patient=appointment.patient)
 
 
 # CD1 requests ---------------------------------------------------------------------------------

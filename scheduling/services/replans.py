@@ -52,6 +52,23 @@ def clinic_replan_request(
     return run
 
 
+def courses_with_visits_on(clinic: Clinic, day: dt.date) -> list[int]:
+    """Courses with a live visit on ``day`` (a new closure): only their plans can change, as
+    every step a plan has is a visit on the calendar."""
+    start = dt.datetime.combine(day, dt.time(), tzinfo=clinic.zone)
+    return list(
+        Appointment.objects.filter(
+            clinic=clinic,
+            status__in=(AppointmentStatus.TENTATIVE, *BOOKED),
+            starts_at__gte=start,
+            starts_at__lt=start + dt.timedelta(days=1),
+        )
+        .exclude(course=None)
+        .values_list("course_id", flat=True)
+        .distinct()
+    )
+
+
 def courses_booked_in_room(room: Room) -> list[int]:
     """Courses with a booked visit still to come in ``room`` (a room taken out of use)."""
     return list(
@@ -75,7 +92,7 @@ def replan_run_execute(run_id: int) -> ReplanRun:
             break
         done = flagged = refused = 0
         for course_id in batch:
-            result = course_replan(course=Course(pk=course_id), notify=True)
+            result = course_replan(course=Course(pk=course_id, clinic_id=run.clinic_id))
             done += 1
             flagged += len(result.flagged)
             refused += bool(result.problem)

@@ -58,13 +58,17 @@ def clinic_settings(request):
 
 def _follow_through(request, form):
     """Re-plan the courses a saved change affects, in the background (services/replans.py)."""
+    clinic, course_ids = request.clinic, None
     if isinstance(form, ClosedDateForm):
         reason = f"closing on {form.instance.date:%a %-d %b %Y}"
+        course_ids = replans.courses_with_visits_on(clinic, form.instance.date)
     elif isinstance(form, ClinicSettingsForm) and form.planning_changed:
         reason = "new clinic settings"
     else:
         return None
-    return replans.clinic_replan_request(clinic=request.clinic, reason=reason, actor=request.user)
+    return replans.clinic_replan_request(
+        clinic=clinic, reason=reason, actor=request.user, course_ids=course_ids
+    )
 
 
 def _save(form):
