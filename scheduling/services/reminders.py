@@ -169,9 +169,9 @@ def reminders_sync(*, appointment: Appointment, cd1_requests: bool = True) -> No
             ],
             ignore_conflicts=True,
         )
-    if cd1_requests and appointment.status == AppointmentStatus.TENTATIVE:
-        if appointment.uncertainty_days:
-            cd1_requests_sync(patient=appointment.patient)
+    tentative = appointment.status == AppointmentStatus.TENTATIVE
+    if cd1_requests and tentative and appointment.uncertainty_days:
+        cd1_requests_sync(patient=appointment.patient)
 
 
 # CD1 requests ---------------------------------------------------------------------------------
