@@ -262,7 +262,7 @@ def _done(course: Course, key: str, kind: str, day: dt.date) -> Appointment:
 def _book_upcoming(clinic, today, rooms, physician, consult_patients) -> None:
     """Book the next two weeks' visits into rooms, and first consultations from today on."""
     procedure_rooms, ultrasound_room = rooms[:2], rooms[2]
-    taken: dict[tuple[int, dt.date], dt.time] = {}
+    busy: list[tuple] = []  # (starts, ends, room, clinician, patient) of what is booked
     upcoming = Appointment.objects.filter(
         clinic=clinic,
         status=AppointmentStatus.TENTATIVE,
@@ -277,7 +277,8 @@ def _book_upcoming(clinic, today, rooms, physician, consult_patients) -> None:
             if appointment.kind == AppointmentKind.ULTRASOUND
             else procedure_rooms[number % 2]
         )
-        _place(appointment, room, physician, taken, clinic)
+        if not _place(appointment, room, physician, busy, clinic):
+            continue  # the day is full: the visit stays tentative
         appointment.status = (
             AppointmentStatus.CONFIRMED if number % 3 == 0 else AppointmentStatus.BOOKED
         )
@@ -295,28 +296,37 @@ def _book_upcoming(clinic, today, rooms, physician, consult_patients) -> None:
             room=procedure_rooms[0],
             clinician=physician,
         )
-        _place(appointment, procedure_rooms[0], physician, taken, clinic, day=consult_day)
+        if not _place(appointment, procedure_rooms[0], physician, busy, clinic, day=consult_day):
+            continue
         appointment.save()
         reminders_sync(appointment=appointment)
 
 
-def _place(appointment, room, clinician, taken, clinic, day=None) -> None:
-    """The next free half hour of the room that day, from 09:00 local time."""
+def _place(appointment, room, clinician, busy, clinic, day=None) -> bool:
+    """The first quarter hour from 09:00 local time that day when the room, the clinician and
+    the patient are all free (nobody is ever double-booked); False when the day is full."""
     zone = clinic.zone
     day = day or appointment.starts_at.astimezone(zone).date()
-    start = taken.get((room.pk, day), dt.time(9, 0))
-    # The clinician is shared by all rooms: stagger rooms by a quarter of an hour.
-    starts_at = dt.datetime.combine(day, start, tzinfo=zone) + dt.timedelta(
-        minutes=15 * (room.pk % 3)
-    )
-    minutes = VISIT_MINUTES[appointment.kind]
-    appointment.starts_at = starts_at
-    appointment.ends_at = starts_at + dt.timedelta(minutes=minutes)
-    appointment.room = room
-    appointment.clinician = clinician if appointment.kind != AppointmentKind.ULTRASOUND else None
-    appointment.uncertainty_days = 0
-    next_start = dt.datetime.combine(day, start) + dt.timedelta(minutes=60)
-    taken[(room.pk, day)] = next_start.time()
+    length = dt.timedelta(minutes=VISIT_MINUTES[appointment.kind])
+    who = clinician.pk if appointment.kind != AppointmentKind.ULTRASOUND else None
+    start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=zone)
+    closes = dt.datetime.combine(day, clinic.closes_at, tzinfo=zone)
+    while start + length <= closes:
+        end = start + length
+        if not any(
+            taken_start < end
+            and start < taken_end
+            and (r == room.pk or (who is not None and c == who) or p == appointment.patient_id)
+            for taken_start, taken_end, r, c, p in busy
+        ):
+            appointment.starts_at, appointment.ends_at = start, end
+            appointment.room = room
+            appointment.clinician = clinician if who is not None else None
+            appointment.uncertainty_days = 0
+            busy.append((start, end, room.pk, who, appointment.patient_id))
+            return True
+        start += dt.timedelta(minutes=15)
+    return False
 
 
 def _next_weekday(day: dt.date) -> dt.date:

@@ -9,7 +9,7 @@ clinic's lock and the second one sees the first booking. Booking or moving clear
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from scheduling import timeline
@@ -116,7 +116,12 @@ def _place(appointment: Appointment, starts_at: dt.datetime, ends_at: dt.datetim
 
 def _save_and_replan(appointment: Appointment, *, notify: bool = False) -> Recorded:
     appointment.full_clean()
-    appointment.save()
+    try:
+        with transaction.atomic():
+            appointment.save()
+    except IntegrityError:
+        # PostgreSQL's exclusion constraints (migration 0004): the same refusal as the check.
+        raise SlotTaken("The room, the clinician or the patient is already booked then.") from None
     reminders.reminders_sync(appointment=appointment)
     if not appointment.course_id:
         return Recorded()

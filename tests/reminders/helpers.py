@@ -107,14 +107,17 @@ def due_reminders(count: int, *, patient=None) -> list[Reminder]:
     """`count` pending reminders due now, one per booked visit, written in bulk."""
     patient = patient or factories.PatientFactory()
     soon = dt.datetime.now(tz=dt.UTC) + dt.timedelta(days=2)
-    appointments = factories.AppointmentFactory.create_batch(
-        count,
-        patient=patient,
-        clinic=patient.clinic,
-        kind="ultrasound",
-        starts_at=soon,
-        ends_at=soon + dt.timedelta(minutes=20),
-    )
+    # One after the other: a patient is never booked twice at one time (the database refuses).
+    appointments = [
+        factories.AppointmentFactory(
+            patient=patient,
+            clinic=patient.clinic,
+            kind="ultrasound",
+            starts_at=soon + dt.timedelta(minutes=20 * n),
+            ends_at=soon + dt.timedelta(minutes=20 * (n + 1)),
+        )
+        for n in range(count)
+    ]
     now = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=1)
     return Reminder.objects.bulk_create(
         Reminder(

@@ -97,7 +97,8 @@ def test_only_a_changed_appointment_cancels_a_claimed_row(settings):
         Appointment.objects.filter(pk=moved.appointment_id).update(version=2)
         Appointment.objects.filter(pk=cancelled.appointment_id).update(status="cancelled")
         Appointment.objects.filter(pk=begun.appointment_id).update(
-            starts_at=timezone.now() - dt.timedelta(minutes=5)
+            starts_at=timezone.now() - dt.timedelta(minutes=5),
+            ends_at=timezone.now() + dt.timedelta(minutes=15),
         )
         counts = reminders_send(ids=claim["ids"], token=claim["token"])
     assert (counts["sent"], counts["skipped"]) == (1, 3)

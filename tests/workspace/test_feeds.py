@@ -71,14 +71,16 @@ def test_feed_runs_a_constant_number_of_queries(clinic, rooms, physician):
     feed = calendar_feed_create(clinic=clinic, room=None, clinician=physician, created_by=None)
     start = dt.datetime.now(clinic.zone).replace(hour=8, minute=0, second=0, microsecond=0)
 
+    seeded = iter(range(100))
+
     def seed(count: int) -> None:
-        for _ in range(count):
+        for _ in range(count):  # one after the other: never two visits in one room at once
             factories.AppointmentFactory(
                 patient=factories.PatientFactory(clinic=clinic),
                 clinician=physician,
                 room=rooms[0],
                 status=AppointmentStatus.BOOKED,
-                starts_at=start + dt.timedelta(days=1),
+                starts_at=start + dt.timedelta(days=1, minutes=30 * next(seeded)),
             )
 
     seed(5)

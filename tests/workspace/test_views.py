@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from scheduling.models import AppointmentStatus, Course
+from scheduling.models import Appointment, AppointmentStatus, Course
 from tests import factories
 from tests.workspace.conftest import book_at, day_with, infusion
 
@@ -185,7 +185,8 @@ def test_booking_page_offers_free_slots_and_books(
 
 def _seed(clinic, rooms, physician, count: int, day: dt.date) -> None:
     zone = clinic.zone
-    for number in range(count):
+    first = Appointment.objects.filter(clinic=clinic).count()  # after those seeded before
+    for number in range(first, first + count):
         patient = factories.PatientFactory(clinic=clinic)
         starts_at = dt.datetime.combine(day, dt.time(8), tzinfo=zone) + dt.timedelta(
             minutes=10 * number
