@@ -68,9 +68,10 @@ class ReplanResult:
 
 
 def step_day(step: timeline.Step) -> dt.date | None:
-    """The day a step's appointment goes on: its date, or the first suggested transfer day."""
+    """The day a step's appointment goes on: its date, or the first suggested transfer day
+    (None once the window holds no suggested day from today on: no visit is planned then)."""
     if step.kind == timeline.StepKind.TRANSFER_WINDOW:
-        return step.suggested[0] if step.suggested else step.window_start
+        return step.suggested[0] if step.suggested else None
     return step.date
 
 

@@ -317,6 +317,10 @@ def thickness_record(
         if appointment is not None and appointment.status != AppointmentStatus.DONE:
             _set_done_on(appointment, measured_on, course.clinic.zone)
         recorded = replan_after_fact([course], notify=notify)
+        plan = recorded.replans[0].plan if recorded.replans else None
+        for observation in plan.observations if plan is not None else ():
+            if observation.on == measured_on and observation.role != "response":
+                recorded.notes.append(observation.note or "This result did not decide.")
         if existing is not None:
             recorded.notes.append(
                 f"The earlier result for {measured_on:%a %-d %b %Y} was replaced."
