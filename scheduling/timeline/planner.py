@@ -20,7 +20,9 @@ Rules the issue left open, decided here:
   (no more infusions), below threshold (one more infusion, at least up to the planned number),
   or non-responder at the maximum. Every other result is an observation.
 * Follow-ups: the n-month date snapped to the preferred ultrasound day of the cycle it falls
-  in (or the next one), never before the n-month date.
+  in (or the next one), never before the n-month date, and never inside the embryo-transfer
+  window (when it is planned): one that would fall in it is planned by the same rule from
+  the day after the window ends (the late-proliferative window of the first cycle after it).
 * Step windows (``window_start``/``window_end``) are the days a planned visit may take within
   its cycle after not-before, readiness and expiry are applied; done steps have none.
 * A day the clinic chose for a step not yet done (``CourseInput.chosen_days``) is where the
@@ -383,6 +385,7 @@ class Planner(CourseRules):
             window_end=_day(second_start + second_length - 1),
             suggested=tuple(day for _, day in suggested),
         )
+        self.transfer_days = (window_start, second_start + second_length - 1)
         planned = step.suggested[0].toordinal() if step.suggested else None
         chosen = self._chosen_day(step, planned)
         if chosen is not None:
@@ -394,6 +397,7 @@ class Planner(CourseRules):
 
     def _plan_follow_ups(self, last_infusion: int) -> None:
         dropped, not_before = self.course.dropped_steps, self.not_before
+        transfer = self.transfer_days
         for months in self.course.protocol.follow_up_months:
             if dropped and f"follow-up-{months}" in dropped:
                 continue  # nothing is planned from a follow-up
@@ -403,6 +407,10 @@ class Planner(CourseRules):
             if window is None or start + window[2] - 1 < due:
                 index += 1
             low = due if due > not_before else not_before  # never before the n-month date
+            if low <= transfer[1]:  # never inside the transfer window: the first cycle after
+                found = self.cycles.place(self.late_window, index, low, None)
+                if not isinstance(found, str) and transfer[0] <= found[0] <= transfer[1]:
+                    low = transfer[1] + 1
             self._visit(f"follow-up-{months}", self.late_window, index, low=low)
 
 

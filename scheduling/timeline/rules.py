@@ -79,6 +79,7 @@ class CourseRules:
         self.cycle_of: dict[str, int] = {}  # visit key -> cycle index
         self.anchors: dict[int, int] = {}  # planned infusion -> cycle index it must follow
         self.last_infusion = 0  # ordinal of the last infusion, done or planned
+        self.transfer_days = (0, -1)  # first and last day of the transfer window, if planned
 
     def menses_window(self, length: int) -> Window:
         return self.menses
@@ -159,6 +160,12 @@ class CourseRules:
             if day < due:
                 reasons.append(
                     f"{name} is due from {_day(due)}, {step.months} months after the last infusion."
+                )
+            first, last = self.transfer_days
+            if first <= day <= last:
+                reasons.append(
+                    f"{name} cannot fall in the embryo-transfer window, {_day(first)} to "
+                    f"{_day(last)}."
                 )
         elif step.kind == StepKind.TRANSFER_WINDOW:
             first, last = step.window_start, step.window_end

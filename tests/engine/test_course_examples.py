@@ -194,7 +194,8 @@ def test_a_chosen_infusion_day_two_days_later_plans_the_follow_ups_from_it():
     result = plan(course(28, chosen_days=(("infusion-1", chosen),)))
     assert result.step("infusion-1").date == chosen
     assert result.step("ultrasound-1").date == date(2025, 3, 14)  # same cycle, same ultrasound
-    assert result.step("follow-up-3").date == date(2025, 6, 6)
+    # 06-06 is inside the transfer window (04-28 to 06-22): the next cycle's CD12
+    assert result.step("follow-up-3").date == date(2025, 7, 4)
     # 12 months after 02-14 is 2026-02-14, CD13 of the cycle from 02-02: past its CD12, so the
     # follow-up goes to the next cycle's CD12 (from the engine's 02-12 it was 2026-02-13).
     assert result.step("follow-up-12").date == date(2026, 3, 13)
@@ -229,6 +230,9 @@ def test_a_chosen_infusion_in_the_next_cycle_moves_every_later_step(length):
         expected = day_of(length, cycle, ULTRASOUND_DAY[length])
         if expected < due:
             expected = day_of(length, cycle + 1, ULTRASOUND_DAY[length])
+        if window.window_start <= expected <= window.window_end:  # the cycle after the window
+            after = (window.window_end - ANCHOR).days // length + 1
+            expected = day_of(length, after, ULTRASOUND_DAY[length])
         assert result.step(f"follow-up-{months}").date == expected
 
 

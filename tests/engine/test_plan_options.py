@@ -82,13 +82,15 @@ def test_the_artery_preferred_day_is_a_protocol_parameter():
 
 
 def _due_on_preferred_day() -> tuple[CourseInput, date]:
-    """A course whose 3-month date is exactly the preferred ultrasound day (CD12) it snaps to."""
+    """A course whose 3-month date is exactly the preferred ultrasound day (CD12) it snaps to.
+    Its transfer window is dropped: the 3-month date of a 28-day cycle falls inside it."""
     for cycle_day in range(6, 15):
         infused = day_of(1, cycle_day)
         due = infused + relativedelta(months=+3)
         if (due - ANCHOR).days % 28 == 11:
             facts = Facts(released_on=day_of(1, 1), infusions_done=(infused,))
-            return course(facts=facts, not_before=infused), due
+            dropped = frozenset({"transfer-window"})
+            return course(facts=facts, not_before=infused, dropped_steps=dropped), due
     raise AssertionError("no such day")
 
 

@@ -319,8 +319,9 @@ def test_full_28_day_course_literal_dates():
     window = result.step("transfer-window")  # cycles from 04-28 and 05-26
     assert (window.window_start, window.window_end) == (date(2025, 4, 28), date(2025, 6, 22))
     assert window.suggested == (date(2025, 5, 16), date(2025, 6, 13))
-    # 3 months: 05-12 is CD15 of the cycle from 04-28; its CD12 (05-09) is past -> 05-26 + 11
-    assert result.step("follow-up-3").date == date(2025, 6, 6)
+    # 3 months: 05-12 is CD15 of the cycle from 04-28; its CD12 (05-09) is past -> 05-26 + 11,
+    # inside the transfer window -> the CD12 of the first cycle after it (06-23 + 11)
+    assert result.step("follow-up-3").date == date(2025, 7, 4)
     assert result.step("follow-up-6").date == date(2025, 8, 29)  # 08-12 -> cycle 08-18
     assert result.step("follow-up-12").date == date(2026, 2, 13)  # 02-12 is CD11 of 02-02
     assert [s.key for s in result.steps] == [
@@ -345,6 +346,11 @@ def test_follow_up_snapped_to_preferred_ultrasound_day(length, months):
     expected = day_of(length, cycle, ULTRASOUND_DAY[length])
     if expected < due:
         expected = day_of(length, cycle + 1, ULTRASOUND_DAY[length])
+    window = result.step("transfer-window")
+    if window.window_start <= expected <= window.window_end:  # the cycle after the window
+        expected = day_of(
+            length, (window.window_end - ANCHOR).days // length + 1, ULTRASOUND_DAY[length]
+        )
     follow_up = result.step(f"follow-up-{months}")
     assert (follow_up.date, follow_up.months) == (expected, months)
     assert follow_up.phase == "late-proliferative"

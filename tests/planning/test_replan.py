@@ -233,8 +233,9 @@ def test_later_visits_are_planned_from_the_day_a_coordinator_chose(released_cour
         # transfer window: the 3rd and 4th cycles after the infusion's, 22 June - 16 August;
         # the first suggested day is cycle day 19 (ovulation day 14 + 5) of the cycle from 22 June
         "transfer-window": dt.date(2026, 7, 10),
-        # 8 July is day 17 of the cycle from 22 June, past its day 12: the next cycle's day 12
-        "follow-up-3": dt.date(2026, 7, 31),
+        # 8 July is day 17 of the cycle from 22 June, past its day 12; the next cycle's day 12
+        # (31 July) is inside the transfer window: day 12 of the first cycle after it (17 August)
+        "follow-up-3": dt.date(2026, 8, 28),
         # 8 October is day 25 of the cycle from 14 September: day 12 of the one from 12 October
         "follow-up-6": dt.date(2026, 10, 23),
         # 8 April 2027 is day 11 of the cycle from 29 March 2027: its day 12
