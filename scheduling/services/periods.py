@@ -48,10 +48,20 @@ def _open_courses(patient: Patient) -> list:
     return list(patient.courses.exclude(status__in=CLOSED_COURSES).order_by("pk"))
 
 
-def _replan(patient: Patient, *, notify: bool) -> Recorded:
+def _lock(patient: Patient) -> list:
+    """Her clinic and open courses, in the one lock order; the courses."""
     courses = _open_courses(patient)
     locks.lock_courses(patient.clinic_id, [course.pk for course in courses])
-    return replan_after_fact(courses, notify=notify)
+    return courses
+
+
+def _locked(period_start: PeriodStart) -> PeriodStart:
+    _lock(period_start.patient)
+    return PeriodStart.objects.select_for_update().get(pk=period_start.pk)
+
+
+def _replan(patient: Patient, *, notify: bool = True) -> Recorded:
+    return replan_after_fact(_open_courses(patient), notify=notify)
 
 
 def period_start_report(
@@ -68,7 +78,7 @@ def period_start_report(
     """
     _check_date(patient, date)
     with transaction.atomic():
-        locks.lock_courses(patient.clinic_id, [c.pk for c in _open_courses(patient)])
+        _lock(patient)
         known = patient.period_starts.filter(date=date).first()
         if known is not None:
             return Recorded(notes=[f"Cycle day 1 on {date:%a %-d %b %Y} was already recorded."])
@@ -92,8 +102,7 @@ def period_start_correct(*, period_start: PeriodStart, date: dt.date) -> Recorde
     patient = period_start.patient
     _check_date(patient, date)
     with transaction.atomic():
-        locks.lock_courses(patient.clinic_id, [c.pk for c in _open_courses(patient)])
-        period_start = PeriodStart.objects.select_for_update().get(pk=period_start.pk)
+        period_start = _locked(period_start)
         if patient.period_starts.filter(date=date).exclude(pk=period_start.pk).exists():
             raise ValidationError({"date": f"Cycle day 1 on {date} is already recorded."})
         conflict = _conflict(patient, date, ignore=period_start.pk)
@@ -102,15 +111,14 @@ def period_start_correct(*, period_start: PeriodStart, date: dt.date) -> Recorde
         period_start.date = date
         period_start.status = PeriodStartStatus.APPLIED
         period_start.save(update_fields=["date", "status"])
-        return _replan(patient, notify=True)
+        return _replan(patient)
 
 
 def period_start_apply(*, period_start: PeriodStart) -> Recorded:
     """Apply a CD1 held "to check": it replaces the CD1s too close to it (a corrected report)."""
     patient = period_start.patient
     with transaction.atomic():
-        locks.lock_courses(patient.clinic_id, [c.pk for c in _open_courses(patient)])
-        period_start = PeriodStart.objects.select_for_update().get(pk=period_start.pk)
+        period_start = _locked(period_start)
         if period_start.status == PeriodStartStatus.APPLIED:
             return Recorded(notes=[f"Cycle day 1 on {period_start.date} already counts."])
         gap = dt.timedelta(days=clinic_protocol(patient.clinic).min_period_gap_days - 1)
@@ -122,15 +130,14 @@ def period_start_apply(*, period_start: PeriodStart) -> Recorded:
             other.delete()
         period_start.status = PeriodStartStatus.APPLIED
         period_start.save(update_fields=["status"])
-        return _replan(patient, notify=True)
+        return _replan(patient)
 
 
 def period_start_delete(*, period_start: PeriodStart) -> Recorded:
     """Delete a CD1 entered by mistake (audited); her courses re-plan without it."""
     patient = period_start.patient
     with transaction.atomic():
-        locks.lock_courses(patient.clinic_id, [c.pk for c in _open_courses(patient)])
-        period_start = PeriodStart.objects.select_for_update().get(pk=period_start.pk)
+        period_start = _locked(period_start)
         applied = period_start.status == PeriodStartStatus.APPLIED
         if applied and not applied_period_starts(patient).exclude(pk=period_start.pk).exists():
             raise ValidationError(
@@ -140,4 +147,4 @@ def period_start_delete(*, period_start: PeriodStart) -> Recorded:
         period_start.delete()
         if not applied:
             return Recorded()
-        return _replan(patient, notify=True)
+        return _replan(patient)

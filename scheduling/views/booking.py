@@ -123,19 +123,8 @@ def cancel(request, pk: int):
                 else f"{what}; the step is planned again.",
             )
             return back(request, _patient_url(appointment))
-    return render(
-        request,
-        "scheduling/confirm_action.html",
-        {
-            "appointment": appointment,
-            "form": form,
-            "title": f"Cancel {appointment.get_kind_display().lower()} on {_when(appointment)}?",
-            "submit": "Cancel the visit",
-            "testid": "cancel-form",
-            "back_url": _patient_url(appointment),
-        },
-        status=422 if form.errors else 200,
-    )
+    title = f"Cancel {appointment.get_kind_display().lower()} on {_when(appointment)}?"
+    return _confirm_page(request, appointment, form, title, "Cancel the visit", "cancel-form")
 
 
 @require_http_methods(["GET", "POST"])
@@ -150,17 +139,17 @@ def no_show(request, pk: int):
         else:
             report(request, recorded, "Recorded as a no-show; the step is planned again.")
             return back(request, _patient_url(appointment))
+    title = f"Record {appointment.get_kind_display().lower()} on {_when(appointment)} as a no-show?"
+    return _confirm_page(request, appointment, form, title, "Record no-show", "no-show-form")
+
+
+def _confirm_page(request, appointment, form, title: str, submit: str, testid: str):
+    """A destructive action's own page: what it acts on, the form, and a way back."""
+    context = {"appointment": appointment, "form": form, "title": title, "submit": submit}
+    context |= {"testid": testid, "back_url": _patient_url(appointment)}
     return render(
         request,
         "scheduling/confirm_action.html",
-        {
-            "appointment": appointment,
-            "form": form,
-            "title": f"Record {appointment.get_kind_display().lower()} on "
-            f"{_when(appointment)} as a no-show?",
-            "submit": "Record no-show",
-            "testid": "no-show-form",
-            "back_url": _patient_url(appointment),
-        },
+        context,
         status=422 if form.errors else 200,
     )
