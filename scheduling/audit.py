@@ -1,13 +1,30 @@
 """The audit trail, captured in one place.
 
-Every create, change and delete of the audited models is recorded by the signal handlers
-below, inside the same transaction as the write (a rolled-back write leaves no event). Who did
-it comes from a context variable: `AuditActorMiddleware` sets it to the signed-in staff member
-for each request; services, Celery tasks and patient links say who acts with
-`with audit.acting_as(user_or_label):`. Anything else is recorded as "system".
+Every create, change and delete of the audited models (`AUDITED`) is recorded, inside the same
+transaction as the write (a rolled-back write leaves no event). Who did it comes from a context
+variable: `AuditActorMiddleware` sets it to the signed-in staff member for each request;
+services, Celery tasks and patient links say who acts with `with audit.acting_as(who):`.
+Anything else is recorded as "system".
 
-Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`) are not seen here:
-services that change audited rows must save them one by one.
+Two ways in, one table:
+
+- `save()` and `delete()` are seen by the signal handlers below, one event per row.
+- Writes that bypass model signals (`QuerySet.update()`, `bulk_create()`, raw SQL) record
+  themselves explicitly where they are made: `update_rows()` in place of `QuerySet.update()`
+  (one event per row changed, old → new), `record_created()` after a `bulk_create()`, and
+  `row_event()` + `write()` beside raw SQL. The reminder outbox's high-volume transport
+  writes (claiming a batch, renewing its lease) are one event per clinic per statement,
+  listing the row ids (`bulk_events()`); a send transaction writes its events in one INSERT.
+  tests/security/test_audit_paths.py fails on any write site in scheduling/ that bypasses the
+  signals without recording, unless it is one of the exemptions listed there.
+
+Recording explicitly in the services, rather than with database triggers (django-pghistory and
+the like), keeps one mechanism on SQLite and PostgreSQL alike and knows who acted. On
+PostgreSQL the table itself refuses UPDATE and DELETE (migration 0005_audit_append_only).
+
+Secrets never enter the trail: a staff account's password hash and a calendar feed's token are
+recorded only as set or changed (`HIDDEN`). Of a staff account only the fields in
+`ONLY_FIELDS` are recorded (not last_login, which every sign-in writes).
 
 A view of a patient record is recorded with `record_view(request, patient)`.
 """
@@ -17,32 +34,44 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import decimal
+import enum
 import uuid
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import models
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db import connections, models, transaction
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 from scheduling import security
 from scheduling.models import (
     Appointment,
     AuditAction,
     AuditEvent,
+    CalendarFeed,
     CellBatch,
+    Clinic,
+    ClosedDate,
     Course,
     Membership,
     Patient,
     PeriodStart,
     Reminder,
+    RescheduleRequest,
+    Room,
     ThicknessMeasurement,
+    User,
 )
 
 SYSTEM = "system"
 PATIENT_LINK = "patient link"
 ANONYMOUS = "anonymous"
+# What the trail says of a secret: that it was set or changed, never its value.
+HIDDEN = "(hidden)"
+# The object id of an event about many rows at once; their ids are in `changes["ids"]`.
+MANY = "*"
 
 # Fields whose changes say nothing a reader of the trail needs.
 IGNORED_FIELDS = frozenset(
@@ -56,6 +85,28 @@ IGNORED_FIELDS = frozenset(
         "plan_problem",
     }
 )
+
+# Of these models only these fields are recorded.
+ONLY_FIELDS: dict[type[models.Model], frozenset[str]] = {
+    User: frozenset(
+        {
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "is_active",
+            "is_staff",
+            "is_superuser",
+            "password",
+        }
+    ),
+}
+
+# Recorded as HIDDEN: set, changed or cleared, never the value.
+SECRET_FIELDS: dict[type[models.Model], frozenset[str]] = {
+    User: frozenset({"password"}),
+    CalendarFeed: frozenset({"token"}),
+}
 
 
 @dataclass(frozen=True)
@@ -116,6 +167,24 @@ class AuditActorMiddleware:
 
 # What is audited, and how to find each record's clinic and patient -----------------------------
 
+AUDITED: tuple[type[models.Model], ...] = (
+    Patient,
+    Course,
+    CellBatch,
+    Appointment,
+    Reminder,
+    Membership,
+    PeriodStart,
+    ThicknessMeasurement,
+    # The clinic's settings and protocol parameters, and what the planner and access rest on.
+    Clinic,
+    ClosedDate,
+    Room,
+    User,
+    RescheduleRequest,
+    CalendarFeed,
+)
+
 
 def _through(model: type[models.Model], pk: int | None) -> tuple[int | None, int | None]:
     if pk is None:
@@ -128,6 +197,8 @@ def owner(instance: models.Model) -> tuple[int | None, int | None]:
     """The (clinic id, patient id) an audited record belongs to."""
     if isinstance(instance, Patient):
         return instance.clinic_id, instance.pk
+    if isinstance(instance, Clinic):
+        return instance.pk, None
     clinic_id = getattr(instance, "clinic_id", None)
     patient_id = getattr(instance, "patient_id", None)
     if clinic_id is not None and (patient_id is not None or isinstance(instance, Membership)):
@@ -142,16 +213,21 @@ def owner(instance: models.Model) -> tuple[int | None, int | None]:
     return clinic_id, patient_id
 
 
-AUDITED: tuple[type[models.Model], ...] = (
-    Patient,
-    Course,
-    CellBatch,
-    Appointment,
-    Reminder,
-    Membership,
-    PeriodStart,
-    ThicknessMeasurement,
-)
+def _owners(instance: models.Model) -> list[tuple[int | None, int | None]]:
+    """Where the events of `instance` go: a staff account's to each clinic she works for."""
+    clinics = getattr(instance, "_audit_clinics", None)
+    if clinics is None and not isinstance(instance, User):
+        return [owner(instance)]
+    if clinics is None:
+        clinics = _clinics_of(instance)
+    return [(clinic_id, None) for clinic_id in clinics] or [(None, None)]
+
+
+def _clinics_of(user: User) -> list[int]:
+    if user.pk is None:
+        return []
+    memberships = Membership._base_manager.filter(user_id=user.pk).order_by("clinic_id")
+    return list(memberships.values_list("clinic_id", flat=True))
 
 
 def object_type(model: type[models.Model]) -> str:
@@ -159,11 +235,18 @@ def object_type(model: type[models.Model]) -> str:
 
 
 def _fields(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if f.name not in IGNORED_FIELDS]
+    only = ONLY_FIELDS.get(model)
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in IGNORED_FIELDS and (only is None or f.name in only)
+    ]
 
 
 def _plain(value):
     """A value as it goes into the JSON of `changes`."""
+    if isinstance(value, enum.Enum):
+        return _plain(value.value)
     if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
@@ -171,31 +254,196 @@ def _plain(value):
     return value
 
 
-def _snapshot(instance: models.Model) -> dict[str, object]:
-    return {f.name: _plain(getattr(instance, f.attname)) for f in _fields(type(instance))}
+def _hide(value):
+    return None if value in (None, "") else HIDDEN
 
 
-def _record(instance: models.Model, action: str, changes: dict) -> None:
+def _changes(model: type[models.Model], before: dict | None, after: dict | None) -> dict:
+    """{field: [old, new]} of the fields that differ; a missing side is a create or delete."""
+    names = after.keys() if after is not None else (before or {}).keys()
+    secrets = SECRET_FIELDS.get(model, frozenset())
+    changes = {}
+    for name in names:
+        old = None if before is None else before.get(name)
+        new = None if after is None else after.get(name)
+        if before is not None and after is not None and old == new:
+            continue
+        if name in secrets:
+            old, new = _hide(old), _hide(new)
+        changes[name] = [old, new]
+    return changes
+
+
+def _snapshot(instance: models.Model, names: Iterable[str] | None = None) -> dict[str, object]:
+    fields = _fields(type(instance))
+    if names is not None:
+        fields = [f for f in fields if f.name in names]
+    return {f.name: _plain(getattr(instance, f.attname)) for f in fields}
+
+
+# Writing events -------------------------------------------------------------------------------
+
+
+def event(
+    model: type[models.Model],
+    *,
+    pk,
+    clinic_id: int | None,
+    patient_id: int | None,
+    changes: dict,
+    action: str = AuditAction.CHANGE,
+) -> AuditEvent:
+    """An unsaved event by the current actor; `write()` saves a list of them in one INSERT."""
     actor = current_actor()
-    clinic_id, patient_id = owner(instance)
-    AuditEvent.objects.create(
+    return AuditEvent(
         clinic_id=clinic_id,
         actor=actor.user,
         actor_label=actor.label,
         action=action,
-        object_type=object_type(type(instance)),
-        object_id=str(instance.pk),
+        object_type=object_type(model),
+        object_id=str(pk),
         patient_id=patient_id,
         changes=changes,
         ip_address=actor.ip_address,
     )
 
 
-def _before_save(sender, instance, raw=False, **kwargs) -> None:
+def write(events: list[AuditEvent]) -> None:
+    """Save the events in one INSERT (none: no query)."""
+    if events:
+        AuditEvent.objects.bulk_create(events)
+
+
+def _owner_columns(model: type[models.Model]) -> list[str]:
+    names = {f.attname for f in model._meta.concrete_fields}
+    return [column for column in ("clinic_id", "patient_id") if column in names]
+
+
+def update_rows(queryset: models.QuerySet, **values) -> int:
+    """`queryset.update(**values)` that records one change event per row it changes (old → new).
+
+    The rows are read and (on PostgreSQL) locked first, in the caller's transaction or one of
+    its own, so the old values are those the update replaces; no matching row, no UPDATE.
+    """
+    model = queryset.model
+    fields = {f.name: f for f in _fields(model)}
+    audited = {name: fields[name].attname for name in values if name in fields}
+    owners = _owner_columns(model)
+    with transaction.atomic(using=queryset.db, savepoint=False):
+        rows = queryset
+        if connections[queryset.db].features.has_select_for_update_of:
+            rows = rows.select_for_update(of=("self",))
+        before = list(rows.values(*dict.fromkeys(["pk", *owners, *audited.values()])))
+        if not before:
+            return 0
+        count = queryset.filter(pk__in=[row["pk"] for row in before]).update(**values)
+        events = []
+        for row in before:
+            old = {name: _plain(row[att]) for name, att in audited.items()}
+            new = {name: _plain(values[name]) for name in audited}
+            changes = _changes(model, old, new)
+            if changes:
+                events.append(
+                    event(
+                        model,
+                        pk=row["pk"],
+                        clinic_id=row.get("clinic_id"),
+                        patient_id=row.get("patient_id"),
+                        changes=changes,
+                    )
+                )
+        write(events)
+    return count
+
+
+def record_created(queryset: models.QuerySet) -> None:
+    """After a `bulk_create()`: one create event per row of `queryset` (the rows it wrote)."""
+    model = queryset.model
+    fields = _fields(model)
+    owners = _owner_columns(model)
+    events = [
+        event(
+            model,
+            pk=row["pk"],
+            clinic_id=row.get("clinic_id"),
+            patient_id=row.get("patient_id"),
+            changes=_changes(model, None, {f.name: _plain(row[f.attname]) for f in fields}),
+            action=AuditAction.CREATE,
+        )
+        for row in queryset.values(*dict.fromkeys(["pk", *owners, *(f.attname for f in fields)]))
+    ]
+    write(events)
+
+
+def row_event(instance: models.Model, changes: dict) -> AuditEvent:
+    """An unsaved change event for a row a raw statement changes: `changes` is {field: [old,
+    new]} (fields that did not change are left out). Reads no other row: `instance` carries
+    its clinic_id and patient_id."""
+    pairs = {name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()}
+    return event(
+        type(instance),
+        pk=instance.pk,
+        clinic_id=getattr(instance, "clinic_id", None),
+        patient_id=getattr(instance, "patient_id", None),
+        changes={name: pair for name, pair in pairs.items() if pair[0] != pair[1]},
+    )
+
+
+def bulk_events(
+    model: type[models.Model], rows: Iterable[tuple[int, int | None]], changes: dict
+) -> list[AuditEvent]:
+    """Unsaved events, one per clinic, for a statement that changed many rows alike: `rows`
+    are (id, clinic id) pairs, `changes` the {field: [old, new]} they share; the ids listed."""
+    ids_by_clinic: dict[int | None, list[int]] = defaultdict(list)
+    for pk, clinic_id in rows:
+        ids_by_clinic[clinic_id].append(pk)
+    plain = {name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()}
+    return [
+        event(
+            model,
+            pk=MANY,
+            clinic_id=clinic_id,
+            patient_id=None,
+            changes={"ids": sorted(ids), **plain},
+        )
+        for clinic_id, ids in ids_by_clinic.items()
+    ]
+
+
+def _record(instance: models.Model, action: str, changes: dict) -> None:
+    model = type(instance)
+    write(
+        [
+            event(
+                model,
+                pk=instance.pk,
+                clinic_id=clinic_id,
+                patient_id=patient_id,
+                changes=changes,
+                action=action,
+            )
+            for clinic_id, patient_id in _owners(instance)
+        ]
+    )
+
+
+# The signal handlers --------------------------------------------------------------------------
+
+_NOTHING_AUDITED = object()
+
+
+def _before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
+    instance._audit_before = None
     if raw or instance._state.adding or instance.pk is None:
-        instance._audit_before = None
         return
-    names = {f.name: f.attname for f in _fields(sender)}
+    fields = _fields(sender)
+    if update_fields is not None:
+        fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
+        if not fields:
+            # e.g. a sign-in's last_login: nothing recorded changes, nothing to read
+            instance._audit_before = _NOTHING_AUDITED
+            return
+    names = {f.name: f.attname for f in fields}
     row = sender._base_manager.filter(pk=instance.pk).values(*names.values()).first()
     instance._audit_before = (
         None if row is None else {name: _plain(row[att]) for name, att in names.items()}
@@ -205,19 +453,30 @@ def _before_save(sender, instance, raw=False, **kwargs) -> None:
 def _after_save(sender, instance, created, raw=False, **kwargs) -> None:
     if raw:
         return
-    after = _snapshot(instance)
     before = getattr(instance, "_audit_before", None)
     instance._audit_before = None
-    if created or before is None:
-        _record(instance, AuditAction.CREATE, {k: [None, v] for k, v in after.items()})
+    if before is _NOTHING_AUDITED:
         return
-    changes = {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+    if created or before is None:
+        _record(instance, AuditAction.CREATE, _changes(sender, None, _snapshot(instance)))
+        return
+    changes = _changes(sender, before, _snapshot(instance, before.keys()))
     if changes:
         _record(instance, AuditAction.CHANGE, changes)
 
 
+def _before_delete(sender, instance, **kwargs) -> None:
+    # A staff account's memberships go before it does: note her clinics while they are there.
+    if isinstance(instance, User):
+        instance._audit_clinics = _clinics_of(instance)
+
+
 def _after_delete(sender, instance, **kwargs) -> None:
-    _record(instance, AuditAction.DELETE, {k: [v, None] for k, v in _snapshot(instance).items()})
+    changes = _changes(sender, _snapshot(instance), None)
+    if isinstance(instance, Clinic):
+        # Only a clinic no event points to can go (PROTECT): its deletion points to none.
+        instance._audit_clinics = ()
+    _record(instance, AuditAction.DELETE, changes)
 
 
 def record_view(request, patient: Patient) -> AuditEvent:
@@ -240,4 +499,5 @@ def connect() -> None:
         uid = f"audit-{object_type(model)}"
         pre_save.connect(_before_save, sender=model, dispatch_uid=f"{uid}-pre")
         post_save.connect(_after_save, sender=model, dispatch_uid=f"{uid}-post")
+        pre_delete.connect(_before_delete, sender=model, dispatch_uid=f"{uid}-pre-delete")
         post_delete.connect(_after_delete, sender=model, dispatch_uid=f"{uid}-delete")

@@ -2,7 +2,9 @@
 
 Rows are written once and never changed: `save()` refuses an update and `delete()` refuses
 outright, and the default manager's querysets refuse `update()` and `delete()`. Nothing in
-the application offers a path to edit them (HIPAA §164.312(b), ASVS V16).
+the application offers a path to edit them (HIPAA §164.312(b), ASVS V16). On PostgreSQL a
+trigger refuses UPDATE and DELETE to every client, raw SQL included
+(migrations/0005_audit_append_only.py).
 """
 
 from django.conf import settings

@@ -1,5 +1,10 @@
-"""Calendar subscriptions: create and revoke a secret feed address."""
+"""Calendar subscriptions: create and revoke a secret feed address.
 
+Both are audited (scheduling/audit.py), the token only as "(hidden)": each write and its event
+are saved in one transaction.
+"""
+
+from django.db import transaction
 from django.utils import timezone
 
 from scheduling.models import CalendarFeed, Clinic, Room, User
@@ -10,12 +15,14 @@ def calendar_feed_create(
 ) -> CalendarFeed:
     feed = CalendarFeed(clinic=clinic, room=room, clinician=clinician, created_by=created_by)
     feed.full_clean()
-    feed.save()
+    with transaction.atomic():
+        feed.save()
     return feed
 
 
 def calendar_feed_revoke(*, feed: CalendarFeed) -> CalendarFeed:
     if feed.revoked_at is None:
         feed.revoked_at = timezone.now()
-        feed.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            feed.save(update_fields=["revoked_at"])
     return feed

@@ -31,6 +31,7 @@ from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.utils import timezone
 
+from scheduling import audit
 from scheduling.emails import (
     OutgoingEmail,
     build_message,
@@ -43,6 +44,7 @@ from scheduling.emails import (
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
+    AuditEvent,
     Reminder,
     ReminderKind,
     ReminderStatus,
@@ -95,9 +97,16 @@ def reminders_claim(*, now: dt.datetime | None = None, limit: int | None = None)
         claimed = list(
             Reminder.objects.filter(status=ReminderStatus.CLAIMED, claim_token=token)
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .values_list("pk", "clinic_id")
         )
-    return {"token": token, "ids": claimed}
+        # One event per clinic listing the ids (a pending row holds no token and no lease).
+        claim = {
+            "status": [ReminderStatus.PENDING, ReminderStatus.CLAIMED],
+            "claim_token": ["", token],
+            "lease_expires_at": [None, lease],
+        }
+        audit.write(audit.bulk_events(Reminder, claimed, claim))
+    return {"token": token, "ids": [pk for pk, _ in claimed]}
 
 
 def new_token() -> str:
@@ -146,14 +155,21 @@ def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     grace = dt.timedelta(seconds=3 * settings.EMAIL_TIMEOUT)
     too_late = now - dt.timedelta(hours=settings.REMINDER_MISSED_AFTER_HOURS)
     with transaction.atomic():
-        returned = Reminder.objects.filter(
-            status=ReminderStatus.CLAIMED, lease_expires_at__lt=now - grace
-        ).update(status=ReminderStatus.PENDING, claim_token="", lease_expires_at=None)
+        returned = audit.update_rows(
+            Reminder.objects.filter(
+                status=ReminderStatus.CLAIMED, lease_expires_at__lt=now - grace
+            ),
+            status=ReminderStatus.PENDING,
+            claim_token="",
+            lease_expires_at=None,
+        )
         late = Reminder.objects.filter(status=ReminderStatus.PENDING).filter(
             due_at__lt=too_late
         ) | Reminder.objects.filter(status=ReminderStatus.PENDING, appointment__starts_at__lte=now)
-        missed = late.update(
-            status=ReminderStatus.MISSED, last_error="Not sent in time; the patient was not told."
+        missed = audit.update_rows(
+            late,
+            status=ReminderStatus.MISSED,
+            last_error="Not sent in time; the patient was not told.",
         )
     if returned or missed:
         logger.warning("reminder sweep: %s returned to the queue, %s missed", returned, missed)
@@ -198,9 +214,10 @@ class _Batch:
         self.smtp = get_connection()
         self.counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
         self.server_down: Exception | None = None
-        # The row just delivered, as the parameters of MARK_SENT and of its log line: it is
-        # recorded in the transaction that begins the next row (or by `flush`).
-        self.delivered: tuple[list, list] | None = None
+        # The row just delivered, as the parameters of MARK_SENT, of its log line and its
+        # audit event: it is recorded in the transaction that begins the next row (or by
+        # `flush`).
+        self.delivered: tuple[list, list, AuditEvent] | None = None
         self.lease = dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
         self.renewed_at = -math.inf
 
@@ -209,34 +226,49 @@ class _Batch:
         it, those with less than half a lease left. Its own transaction, and rows another
         transaction holds are skipped (they are being sent): it never waits, never deadlocks."""
         now = timezone.now()
+        until, below = now + self.lease, now + self.lease / 2
         sql = RENEW_SKIP_LOCKED if connection.features.has_select_for_update_skip_locked else RENEW
         with transaction.atomic():
-            _execute(sql, [_db(now + self.lease), self.token, _db(now + self.lease / 2)])
+            renewed = _returning(sql, [_db(until), self.token, _db(below)])
+            # One event per clinic listing the ids; each row's old lease was under `below`.
+            lease = {"lease_expires_at": [f"< {below.isoformat()}", until]}
+            audit.write(audit.bulk_events(Reminder, renewed, lease))
         self.renewed_at = time.monotonic()
 
     def _renew_due(self) -> bool:
         return time.monotonic() - self.renewed_at >= self.lease.total_seconds() / 2
 
     def record_delivered(self, row: Reminder, email: OutgoingEmail, message, subject, message_id):
-        now = _db_now()
+        moment = timezone.now()
+        now = _db(moment)
+        sent = {
+            "status": [ReminderStatus.CLAIMED, ReminderStatus.SENT],
+            "sent_at": [row.sent_at, moment],
+            "claim_token": [self.token, ""],
+            "last_error": [row.last_error, ""],
+        }
         self.delivered = (
             [now, now, row.pk, self.token],
             email_log_row(email, message, subject, message_id),
+            audit.row_event(row, sent),
         )
 
     def flush(self) -> None:
         if self.delivered is not None:
             with transaction.atomic():
-                self._mark_delivered()
+                audit.write(self._mark_delivered())
 
-    def _mark_delivered(self) -> None:
+    def _mark_delivered(self) -> list[AuditEvent]:
+        """MARK_SENT and the log line of the row delivered; its audit event, to be written."""
         if self.delivered is None:
-            return
-        mark_sent, log_row = self.delivered
+            return []
+        mark_sent, log_row, sent = self.delivered
         self.delivered = None
-        if not _execute(MARK_SENT, mark_sent):
+        marked = _execute(MARK_SENT, mark_sent)
+        if not marked:
             logger.warning("reminder %s was sent after its claim ended", mark_sent[2])
         _execute(log_sql(), log_row)
+        return [sent] if marked else []
 
     def begin(self, row: Reminder) -> bool:
         """Record the previous row as sent and count this row's attempt, in one transaction.
@@ -244,15 +276,24 @@ class _Batch:
         Every parameter is ready before the transaction starts: on SQLite it holds the one
         write lock that all workers share.
         """
-        now = _db_now()
+        moment = timezone.now()
+        now = _db(moment)
         appointment = row.appointment
         starts_at = _db(appointment.starts_at) if appointment else now
         params = [now, now, row.pk, self.token, now, starts_at]
+        attempt = {
+            "attempts": [row.attempts, row.attempts + 1],
+            "send_started_at": [row.send_started_at, moment],
+        }
+        begun = audit.row_event(row, attempt)
         if self._renew_due():
             self.renew()
         with transaction.atomic():
-            self._mark_delivered()
-            return bool(_execute(BEGIN, params))
+            events = self._mark_delivered()
+            started = bool(_execute(BEGIN, params))
+            # One INSERT for both rows' events.
+            audit.write([*events, begun] if started else events)
+            return started
 
 
 def _send_one(row: Reminder, batch: _Batch) -> str:
@@ -306,7 +347,9 @@ def _still_wanted(row: Reminder) -> bool:
 
 
 def _cancel_if_mine(row: Reminder, token: str) -> None:
-    _mine(row, token).update(status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None)
+    audit.update_rows(
+        _mine(row, token), status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
+    )
 
 
 def _mine(row: Reminder, token: str):
@@ -332,16 +375,21 @@ def _not_begun(row: Reminder, token: str) -> None:
     if appointment is None:
         return
     if appointment["version"] != row.appointment_version or appointment["status"] not in BOOKED:
-        mine.update(status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None)
+        audit.update_rows(
+            mine, status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
+        )
     elif appointment["starts_at"] <= timezone.now():
-        mine.update(
+        audit.update_rows(
+            mine,
             status=ReminderStatus.MISSED,
             claim_token="",
             lease_expires_at=None,
             last_error="Not sent in time; the patient was not told.",
         )
     else:
-        mine.update(status=ReminderStatus.PENDING, claim_token="", lease_expires_at=None)
+        audit.update_rows(
+            mine, status=ReminderStatus.PENDING, claim_token="", lease_expires_at=None
+        )
 
 
 # One statement each, written once: they run for every reminder sent.
@@ -358,14 +406,17 @@ AND (appointment_id IS NULL OR EXISTS (
     AND a.starts_at > %s AND a.starts_at = %s))
 """  # noqa: S608 - table names from the models, values as parameters
 # Renewing a lease that has less than half of it left touches few rows: most tasks find none.
+# RETURNING: the ids renewed, for the audit trail (SQLite 3.35+, PostgreSQL).
 RENEW = f"""
 UPDATE {_R} SET lease_expires_at = %s
 WHERE status = 'claimed' AND claim_token >= %s AND lease_expires_at < %s
+RETURNING id, clinic_id
 """  # noqa: S608
 RENEW_SKIP_LOCKED = f"""
 UPDATE {_R} SET lease_expires_at = %s WHERE id IN (
     SELECT id FROM {_R} WHERE status = 'claimed' AND claim_token >= %s AND lease_expires_at < %s
     FOR UPDATE SKIP LOCKED)
+RETURNING id, clinic_id
 """  # noqa: S608
 MARK_SENT = f"""
 UPDATE {_R} SET status = 'sent', sent_at = %s, updated_at = %s, claim_token = '',
@@ -378,14 +429,16 @@ def _db(value: dt.datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def _db_now():
-    return _db(timezone.now())
-
-
 def _execute(sql: str, params: list) -> int:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
+
+
+def _returning(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _deliver(message, smtp) -> None:
@@ -423,7 +476,8 @@ def _close_quietly(smtp) -> None:
 def _retry(row: Reminder, token: str, error: Exception) -> None:
     attempts = row.attempts + 1
     backoff = dt.timedelta(seconds=settings.REMINDER_RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1))
-    Reminder.objects.filter(pk=row.pk, claim_token=token).update(
+    audit.update_rows(
+        Reminder.objects.filter(pk=row.pk, claim_token=token),
         status=ReminderStatus.PENDING,
         due_at=timezone.now() + min(backoff, MAX_BACKOFF),
         last_error=describe_error(error),
@@ -435,7 +489,8 @@ def _retry(row: Reminder, token: str, error: Exception) -> None:
 
 
 def _fail(row: Reminder, token: str, error: Exception) -> None:
-    Reminder.objects.filter(pk=row.pk, claim_token=token).update(
+    audit.update_rows(
+        Reminder.objects.filter(pk=row.pk, claim_token=token),
         status=ReminderStatus.FAILED,
         last_error=describe_error(error),
         claim_token="",

@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from scheduling import timeline
+from scheduling import audit, timeline
 from scheduling.models import (
     Appointment,
     AppointmentKind,
@@ -138,7 +138,9 @@ def reminders_sync(*, appointment: Appointment, cd1_requests: bool = True) -> No
         if appointment.status in BOOKED and not appointment.rebooking_reason:
             # Rows of this version stay, even those whose time has passed and await dispatch.
             stale = stale.exclude(appointment_version=appointment.version)
-        stale.update(status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None)
+        audit.update_rows(
+            stale, status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
+        )
         if not wanted:
             return
         current = Reminder.objects.filter(
@@ -151,24 +153,31 @@ def reminders_sync(*, appointment: Appointment, cd1_requests: bool = True) -> No
             if status == ReminderStatus.CANCELLED and kind in wanted
         ]  # fmt: skip
         for kind in revived:
-            current.filter(kind=kind, status=ReminderStatus.CANCELLED).update(
-                status=ReminderStatus.PENDING, due_at=wanted[kind], attempts=0, last_error=""
+            audit.update_rows(
+                current.filter(kind=kind, status=ReminderStatus.CANCELLED),
+                status=ReminderStatus.PENDING,
+                due_at=wanted[kind],
+                attempts=0,
+                last_error="",
             )
-        Reminder.objects.bulk_create(
-            [
-                Reminder(
-                    clinic_id=appointment.clinic_id,
-                    patient_id=appointment.patient_id,
-                    appointment=appointment,
-                    appointment_version=appointment.version,
-                    kind=kind,
-                    due_at=due,
-                )
-                for kind, due in wanted.items()
-                if kind not in existing
-            ],
-            ignore_conflicts=True,
-        )
+        new = [kind for kind in wanted if kind not in existing]
+        if new:
+            Reminder.objects.bulk_create(
+                [
+                    Reminder(
+                        clinic_id=appointment.clinic_id,
+                        patient_id=appointment.patient_id,
+                        appointment=appointment,
+                        appointment_version=appointment.version,
+                        kind=kind,
+                        due_at=wanted[kind],
+                    )
+                    for kind in new
+                ],
+                ignore_conflicts=True,
+            )
+            # The caller holds the appointment's lock: rows of these kinds are the ones written.
+            audit.record_created(current.filter(kind__in=new))
     tentative = appointment.status == AppointmentStatus.TENTATIVE
     if cd1_requests and tentative and appointment.uncertainty_days:
         cd1_requests_sync(patient=appointment.patient)
@@ -209,15 +218,22 @@ def cd1_requests_sync(*, patient: Patient) -> None:
         live = Reminder.objects.filter(
             patient=patient, kind=ReminderKind.CD1_REQUEST, status__in=LIVE_ROWS
         )
-        live.exclude(expected_on=expected).update(
-            status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
+        audit.update_rows(
+            live.exclude(expected_on=expected),
+            status=ReminderStatus.CANCELLED,
+            claim_token="",
+            lease_expires_at=None,
         )
         if expected is None:
             return
+        asked = Reminder.objects.filter(
+            patient=patient, kind=ReminderKind.CD1_REQUEST, expected_on=expected
+        )
+        written = set(asked.values_list("sequence", flat=True))
         rows = []
         for sequence in range(settings.CD1_REQUEST_MAX):
             day = expected + dt.timedelta(days=sequence)
-            if day < today:
+            if day < today or sequence in written:
                 continue
             due = local_due(day, zone)
             rows.append(
@@ -230,7 +246,10 @@ def cd1_requests_sync(*, patient: Patient) -> None:
                     due_at=due if due > now else daytime_from(now, zone),
                 )
             )
-        Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+        if rows:
+            Reminder.objects.bulk_create(rows, ignore_conflicts=True)
+            # A writer racing this one may have written some of them: its events say so too.
+            audit.record_created(asked.filter(sequence__in=[row.sequence for row in rows]))
 
 
 def period_reported_since(patient: Patient, expected_on: dt.date) -> bool:
@@ -279,6 +298,9 @@ def welcome_notify(*, patient: Patient) -> None:
     """The welcome email for a newly enrolled patient: an outbox row, due now, written in the
     caller's transaction. Once per patient: the database key makes a second one impossible,
     and asking again writes nothing."""
+    welcome = Reminder.objects.filter(patient=patient, kind=ReminderKind.WELCOME)
+    if welcome.exists():
+        return
     Reminder.objects.bulk_create(
         [
             Reminder(
@@ -290,6 +312,7 @@ def welcome_notify(*, patient: Patient) -> None:
         ],
         ignore_conflicts=True,
     )
+    audit.record_created(welcome)
 
 
 def _iso(day: dt.date | None) -> str | None:
