@@ -125,7 +125,7 @@ class Planner(CourseRules):
         chosen = self.chosen.get(step.key)
         if chosen is None or chosen.toordinal() == planned:
             return None
-        reasons = self.reasons(step, chosen)
+        reasons = self.reasons(step, chosen, chosen=True)
         if not reasons:
             return chosen.toordinal()
         reason = " ".join(reasons)

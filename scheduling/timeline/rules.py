@@ -84,8 +84,10 @@ class CourseRules:
     def menses_window(self, length: int) -> Window:
         return self.menses
 
-    def reasons(self, step: Step, proposed: date) -> list[str]:
-        """Why ``step`` may not go on ``proposed`` (an empty list: it may)."""
+    def reasons(self, step: Step, proposed: date, *, chosen: bool = False) -> list[str]:
+        """Why ``step`` may not go on ``proposed`` (an empty list: it may). ``chosen``: a day
+        the clinic chose earlier, which stays valid after planning's first day has passed it
+        (a booked visit whose day has passed waits for its outcome; it is never re-planned)."""
         day = proposed.toordinal()
         index, start, length = self.cycles.locate(day)
         cycle_day = day - start + 1
@@ -93,7 +95,7 @@ class CourseRules:
         predicted = ", predicted" if self.cycles.uncertainty(index, cycle_day) else ""
         where = f"{proposed} is cycle day {cycle_day} ({phase} phase{predicted})"
         reasons = []
-        if day < self.not_before and step.kind != StepKind.TRANSFER_WINDOW:
+        if day < self.not_before and step.kind != StepKind.TRANSFER_WINDOW and not chosen:
             reasons.append(
                 f"{proposed} is before this course's first visit date, {_day(self.not_before)}."
             )

@@ -130,6 +130,18 @@ def test_a_chosen_day_that_fits_is_no_rejection():
     assert result.step("infusion-1").date == day_of(1, 12) and result.rejected_choices == ()
 
 
+def test_a_chosen_day_that_has_passed_is_kept():
+    """A booked visit whose day has passed (its outcome not recorded yet) keeps its day, and
+    the later steps still count from it: planning from a later today moves nothing."""
+    booked = day_of(1, 10)
+    before = plan(course(chosen_days=(("infusion-1", booked),)))
+    later = plan(course(chosen_days=(("infusion-1", booked),), not_before=day_of(1, 13)))
+    assert later.step("infusion-1").date == booked and later.rejected_choices == ()
+    assert later.step("ultrasound-1").date == before.step("ultrasound-1").date
+    passed = plan(course(not_before=day_of(1, 13)))  # nothing booked: planned from today
+    assert passed.step("infusion-1").date >= day_of(1, 13)
+
+
 def test_dropped_steps_are_left_out_and_nothing_else_moves():
     full = plan(course(planned_infusions=2))
     dropped = frozenset({"follow-up-3", "transfer-window", "ultrasound-1"})

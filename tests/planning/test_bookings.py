@@ -195,11 +195,16 @@ def test_a_past_booked_visit_never_moves_and_waits_for_its_outcome(
 ):
     infusion = book(live(released_course, "infusion-1"), dt.date(2026, 3, 11), 9, rooms[0], doctor)
     before = booked_state(infusion)
-    frozen_today.move_to(dt.datetime(2026, 3, 12, 12, tzinfo=dt.UTC))
+    later = {a.step_key: a.starts_at for a in released_course.appointments.exclude(pk=infusion.pk)}
+    frozen_today.move_to(dt.datetime(2026, 3, 16, 12, tzinfo=dt.UTC))  # CD15: luteal now
 
     course_replan(course=released_course)
 
     assert booked_state(infusion) == before
+    # The later steps still count from the booked day: nothing the patient was told moves.
+    assert {
+        a.step_key: a.starts_at for a in released_course.appointments.exclude(pk=infusion.pk)
+    } == later
     assert not Reminder.objects.filter(kind=ReminderKind.PLAN_CHANGED).exists()
     assert infusion in attention_for(clinic=released_course.clinic).outcome_not_recorded
     with pytest.raises(appointments.AppointmentRefused, match="has passed"):
