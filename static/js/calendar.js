@@ -144,7 +144,7 @@
     if (p.room) parts.push("Room: " + p.room);
     if (p.clinician) parts.push("Clinician: " + p.clinician);
     if (p.uncertaintyDays) parts.push("Date uncertain by ±" + p.uncertaintyDays + " days");
-    if (p.rebooking) parts.push("Needs re-booking: " + p.rebooking);
+    if (p.rebooking) parts.push("Why: " + p.rebooking);
     return parts.join(" · ");
   }
 
