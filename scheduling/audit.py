@@ -55,6 +55,7 @@ from scheduling.models import (
     Clinic,
     ClosedDate,
     Course,
+    CourseOutcome,
     Membership,
     Patient,
     PeriodStart,
@@ -176,6 +177,7 @@ AUDITED: tuple[type[models.Model], ...] = (
     Membership,
     PeriodStart,
     ThicknessMeasurement,
+    CourseOutcome,
     # The clinic's settings and protocol parameters, and what the planner and access rest on.
     Clinic,
     ClosedDate,

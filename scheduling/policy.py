@@ -59,6 +59,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
 CLINIC_PATHS: dict[str, str] = {
     "reminder": "appointment__clinic",
     "thicknessmeasurement": "course__clinic",
+    "courseoutcome": "course__clinic",
     "periodstart": "patient__clinic",
 }
 

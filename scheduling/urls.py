@@ -9,6 +9,7 @@ from scheduling.views import (
     courses,
     feeds,
     health,
+    outcomes,
     patient_links,
     patients,
     recording,
@@ -61,4 +62,9 @@ urlpatterns = [
     path("p/reschedule/<str:token>/", patient_links.reschedule, name="patient-link-reschedule"),
     path("p/calendar/<str:token>/", patient_links.calendar, name="patient-link-calendar"),
     path("p/period/<str:token>/", patient_links.period, name="patient-link-period"),
+    # A course's whole life (issue 12): transfer, outcomes, closing and reopening.
+    path("courses/<int:course_pk>/transfer", outcomes.transfer, name="course-transfer"),
+    path("courses/<int:course_pk>/outcome", outcomes.outcome, name="course-outcome"),
+    path("courses/<int:course_pk>/close", outcomes.close, name="course-close"),
+    path("courses/<int:course_pk>/reopen", outcomes.reopen, name="course-reopen"),
 ]

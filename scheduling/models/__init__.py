@@ -26,6 +26,13 @@ from scheduling.models.messaging import (
     RescheduleRequest,
     UsedLink,
 )
+from scheduling.models.outcomes import (
+    CLINICAL_KINDS,
+    CourseOutcome,
+    EmbryoStage,
+    OutcomeKind,
+    TransferType,
+)
 from scheduling.models.patients import (
     Diagnosis,
     Patient,
@@ -37,6 +44,7 @@ from scheduling.models.replans import ReplanRun
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CLINICAL_KINDS",
     "VISIT_MINUTES",
     "Appointment",
     "AppointmentKind",
@@ -51,11 +59,14 @@ __all__ = [
     "Clinic",
     "ClosedDate",
     "Course",
+    "CourseOutcome",
     "CourseStatus",
     "Diagnosis",
     "EmailMessage",
     "EmailStatus",
+    "EmbryoStage",
     "Membership",
+    "OutcomeKind",
     "Patient",
     "PeriodStart",
     "PeriodStartStatus",
@@ -69,6 +80,7 @@ __all__ = [
     "Room",
     "Route",
     "ThicknessMeasurement",
+    "TransferType",
     "UsedLink",
     "User",
 ]

@@ -27,8 +27,12 @@ class CourseStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     RESPONDED = "responded", "Responded"
     NON_RESPONDER = "non-responder", "Non-responder"
+    TRANSFERRED = "transferred", "Transferred"
+    PREGNANT = "pregnant", "Pregnant"
     COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    CANCELLED = "cancelled", "Cancelled by the clinic"
+    WITHDRAWN = "withdrawn", "Withdrawn by the patient"
+    LOST_TO_FOLLOW_UP = "lost-to-follow-up", "Lost to follow-up"
 
 
 class Course(models.Model):
@@ -71,6 +75,10 @@ class Course(models.Model):
     replan_requested_at = models.DateTimeField(null=True, blank=True)
     # Why the course cannot be planned right now (shown in needs-attention); empty when it can.
     plan_problem = models.TextField(blank=True)
+    # Why and when the course was closed (cancelled, withdrawn, lost, completed); see
+    # services/outcomes.py. Empty while it is open.
+    closed_on = models.DateField(null=True, blank=True)
+    closed_reason = models.CharField(max_length=300, blank=True)
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

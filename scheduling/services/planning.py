@@ -42,7 +42,16 @@ STEP_KINDS = {
 }
 LIVE = (AppointmentStatus.TENTATIVE, AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
-CLOSED_COURSES = (CourseStatus.CANCELLED, CourseStatus.COMPLETED)
+CLOSED_COURSES = (
+    CourseStatus.CANCELLED,
+    CourseStatus.WITHDRAWN,
+    CourseStatus.LOST_TO_FOLLOW_UP,
+    CourseStatus.COMPLETED,
+)
+# Not planned from her cycles while she is pregnant (services/outcomes.py holds its visits).
+HELD_COURSES = (*CLOSED_COURSES, CourseStatus.PREGNANT)
+# Statuses set by recorded outcomes or a person, never by the plan's decision.
+FACT_STATUSES = (*HELD_COURSES, CourseStatus.TRANSFERRED)
 OUTCOME_STATUS = {
     timeline.Outcome.RESPONDED: CourseStatus.RESPONDED,
     timeline.Outcome.NON_RESPONDER: CourseStatus.NON_RESPONDER,
@@ -85,7 +94,7 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
     with transaction.atomic():
         course = locks.lock_course(course.pk, course.clinic_id)
         appointments = locks.locked_appointments(course)
-        if course.status in CLOSED_COURSES:
+        if course.status in HELD_COURSES:
             _clear_mark(course, problem="")
             return ReplanResult()
         try:
@@ -264,6 +273,8 @@ class _Reconcile:
 
 
 def _update_status(course: Course, plan: timeline.Plan) -> None:
+    if course.status in FACT_STATUSES:
+        return
     status = OUTCOME_STATUS.get(plan.outcome)
     if status is None:
         any_done = any(step.done for step in plan.steps if step.kind in STEP_KINDS)

@@ -22,6 +22,7 @@ from scheduling.models import (
     AppointmentKind,
     AppointmentStatus,
     Course,
+    CourseStatus,
     Patient,
     Reminder,
     ReminderKind,
@@ -199,7 +200,10 @@ def expected_period_start(patient: Patient) -> dt.date | None:
 
 
 def waits_for_period(patient: Patient) -> bool:
-    """A tentative visit of hers still depends on a period she has not reported."""
+    """A tentative visit of hers still depends on a period she has not reported (never while
+    she is pregnant: her cycle-based planning stops)."""
+    if patient.courses.filter(status=CourseStatus.PREGNANT).exists():
+        return False
     return patient.appointments.filter(
         status=AppointmentStatus.TENTATIVE, uncertainty_days__gt=0
     ).exists()
