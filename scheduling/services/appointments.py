@@ -26,6 +26,21 @@ from scheduling.services import locks, reminders, slots
 from scheduling.services.recording import Recorded, replan_after_fact
 
 BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+# What a person's write changes on a locked appointment (nothing else is saved over).
+PERSON_FIELDS = [
+    "status",
+    "starts_at",
+    "ends_at",
+    "room",
+    "clinician",
+    "version",
+    "pinned",
+    "uncertainty_days",
+    "rebooking_reason",
+    "kept_despite",
+    "cancel_reason",
+    "updated_at",
+]
 
 
 class AppointmentRefused(Exception):
@@ -118,7 +133,7 @@ def _save_and_replan(appointment: Appointment, *, notify: bool = False) -> Recor
     appointment.full_clean()
     try:
         with transaction.atomic():
-            appointment.save()
+            appointment.save(update_fields=PERSON_FIELDS)
     except IntegrityError:
         # PostgreSQL's exclusion constraints (migration 0004): the same refusal as the check.
         raise SlotTaken("The room, the clinician or the patient is already booked then.") from None
@@ -196,7 +211,7 @@ def appointment_confirm(
             )
         appointment.status = AppointmentStatus.CONFIRMED
         appointment.full_clean()
-        appointment.save()
+        appointment.save(update_fields=PERSON_FIELDS)
         reminders.reminders_sync(appointment=appointment)
         return appointment
 

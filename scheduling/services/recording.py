@@ -157,6 +157,15 @@ def batch_record_progress(*, batch: CellBatch, note: str) -> CellBatch:
     return batch
 
 
+DONE_FIELDS = [
+    "starts_at",
+    "ends_at",
+    "version",
+    "status",
+    "uncertainty_days",
+    "rebooking_reason",
+    "updated_at",
+]
 LOT_TAKEN = "The clinic already has a batch with this lot number."
 QC_CHECKS = ("identity", "purity", "viability", "sterility")
 
@@ -375,7 +384,10 @@ def _set_done_on(appointment: Appointment, day: dt.date, zone) -> None:
     appointment.status = AppointmentStatus.DONE
     appointment.uncertainty_days = 0
     appointment.rebooking_reason = ""
-    appointment.save()
+    if appointment.pk is None:
+        appointment.save()
+    else:
+        appointment.save(update_fields=DONE_FIELDS)
     reminders.reminders_sync(appointment=appointment)
 
 
