@@ -4,14 +4,30 @@ FullCalendar runs with ``timeZone: "UTC"`` and is given the clinic's wall-clock 
 offset, so a coordinator sees clinic time whatever zone the browser is in (FullCalendar's
 documented "UTC coercion"); ranges and moves come back the same way and are read here as
 clinic-local times.
+
+Each visit carries the patient's cycle day and phase on its day ("CD10 · proliferative"), from
+her applied period starts: one more query for all the visible patients together, her cycle
+estimated once, then ``timeline.describe_day`` per visit.
 """
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.db import connections
+from django.db.models import Exists, OuterRef
 
-from scheduling.models import Appointment, AppointmentKind, AppointmentStatus, Clinic
+from scheduling import timeline
+from scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Clinic,
+    Course,
+    CourseStatus,
+    PeriodStart,
+    PeriodStartStatus,
+)
+from scheduling.selectors.courses import clinic_protocol
 from scheduling.timeline import dates
 
 # Dark enough for white text (WCAG AA contrast); the calendar legend uses the same colours.
@@ -38,6 +54,7 @@ COLUMNS = (
     "roomId",
     "clinicianId",
     "rebooking",
+    "cycle",
 )
 _FIELDS = (
     "pk",
@@ -92,6 +109,79 @@ class _WallClock:
         return (value + offset).isoformat(timespec="minutes")[:16]
 
 
+def describe_cycle_day(info: timeline.DayInfo) -> str:
+    """'CD10 · proliferative'; a predicted day 'CD10 ±2 d · proliferative'."""
+    spread = f" ±{info.uncertainty_days} d" if info.tentative else ""
+    return f"CD{info.cycle_day}{spread} · {info.phase}"
+
+
+class _CycleDays:
+    """The cycle day and phase of each visible patient's visit days: every patient's applied
+    period starts and stated lengths in one query, her cycle estimated once.
+
+    A patient with no applied period start (or whose starts the engine cannot read) gets no
+    label; neither does a day in a predicted cycle of a pregnant patient (her cycles stop).
+    """
+
+    def __init__(self, clinic: Clinic, appointments) -> None:
+        pregnant = Course.objects.filter(
+            patient=OuterRef("patient_id"), status=CourseStatus.PREGNANT
+        )
+        starts = (
+            PeriodStart.objects.filter(
+                status=PeriodStartStatus.APPLIED,
+                patient__clinic=clinic,
+                patient_id__in=appointments.values("patient_id"),
+            )
+            .annotate(pregnant=Exists(pregnant))
+            .order_by()
+            .values_list(
+                "patient_id",
+                "date",
+                "patient__stated_cycle_length",
+                "patient__luteal_length",
+                "pregnant",
+            )
+        )
+        found: dict[int, tuple[list[dt.date], int, int, bool]] = {}
+        for patient, day, length, luteal, is_pregnant in starts:
+            found.setdefault(patient, ([], length, luteal, bool(is_pregnant)))[0].append(day)
+        protocol = clinic_protocol(clinic)
+        self.estimates: dict[int, tuple[timeline.CycleEstimate, bool] | None] = {}
+        for patient, (days, length, luteal, is_pregnant) in found.items():
+            try:
+                estimate = timeline.estimate_cycle(
+                    days,
+                    stated_length=length,
+                    luteal=luteal,
+                    min_gap_days=protocol.min_period_gap_days,
+                    missed_tolerance_days=protocol.missed_period_tolerance_days,
+                )
+            except timeline.InvalidCourse:
+                self.estimates[patient] = None
+            else:
+                self.estimates[patient] = (estimate, is_pregnant)
+        self.labels: dict[tuple[int, str], str] = {}
+
+    def __call__(self, patient: int, local_start: str) -> str:
+        """The label of her cycle on the day of ``local_start`` ('2026-12-01T09:00')."""
+        key = (patient, local_start[:10])
+        label = self.labels.get(key)
+        if label is None:
+            label = self.labels[key] = self._label(patient, dt.date.fromisoformat(key[1]))
+        return label
+
+    def _label(self, patient: int, day: dt.date) -> str:
+        found = self.estimates.get(patient)
+        if found is None:
+            return ""
+        estimate, pregnant = found
+        info = timeline.describe_day(estimate, day)
+        if pregnant and info.cycle_start > estimate.starts[-1]:
+            return ""
+        return describe_cycle_day(info)
+
+
 def calendar_rows(
     *,
     clinic: Clinic,
@@ -102,7 +192,8 @@ def calendar_rows(
     kind: str = "",
     status: str = "",
 ) -> list[list]:
-    """The appointments starting in [start, end) as rows of ``COLUMNS``: one query."""
+    """The appointments starting in [start, end) as rows of ``COLUMNS``: two queries (the
+    visits, then their patients' period starts), whatever the number of visits."""
     rows = Appointment.objects.filter(clinic=clinic, starts_at__gte=start, starts_at__lt=end)
     if room_id:
         rows = rows.filter(room_id=room_id)
@@ -121,11 +212,14 @@ def calendar_rows(
     with connections[rows.db].cursor() as cursor:
         cursor.execute(sql, params)
         raw = cursor.fetchall()
+    if not raw:
+        return []
     wall = _WallClock(clinic.zone)
+    cycle = _CycleDays(clinic, rows)
     return [
         [
-            *(pk, kind_, status_, wall(starts), wall(ends), days, patient, f"{first} {last}"),
-            *(room, who, rebooking),
+            *(pk, kind_, status_, local, wall(ends), days, patient, f"{first} {last}"),
+            *(room, who, rebooking, cycle(patient, local)),
         ]
         for (
             pk,
@@ -141,4 +235,5 @@ def calendar_rows(
             who,
             rebooking,
         ) in raw
+        for local in (wall(starts),)
     ]
