@@ -2,7 +2,8 @@
 clinical pregnancy, miscarriage, ectopic pregnancy, live birth, lost to follow-up.
 
 One row per fact, of one ``kind``; the fields a kind needs are required by the database
-(check constraints), the others stay empty. A live birth names the positive pregnancy test it
+(check constraints, each with an explicit NOT NULL: SQL lets a NULL pass a comparison), the
+others stay empty. A live birth names the positive pregnancy test it
 follows (``pregnancy_test``, required for a live birth and protected from deletion); that the
 test is positive, of the same course and not later is checked by ``services.outcomes``.
 """
@@ -83,7 +84,7 @@ class CourseOutcome(models.Model):
             models.CheckConstraint(
                 condition=_kind(
                     OutcomeKind.TRANSFER,
-                    Q(embryos__gte=1, embryos__lte=5)
+                    Q(embryos__isnull=False, embryos__gte=1, embryos__lte=5)
                     & Q(embryo_stage__in=EmbryoStage.values)
                     & Q(transfer_type__in=TransferType.values),
                 ),
@@ -91,25 +92,29 @@ class CourseOutcome(models.Model):
             ),
             models.CheckConstraint(
                 condition=_kind(
-                    OutcomeKind.PREGNANCY_TEST, Q(beta_hcg__gte=0, positive__isnull=False)
+                    OutcomeKind.PREGNANCY_TEST,
+                    Q(beta_hcg__isnull=False, beta_hcg__gte=0, positive__isnull=False),
                 ),
                 name="outcome_test_complete",
             ),
             models.CheckConstraint(
                 condition=_kind(
                     OutcomeKind.CLINICAL_PREGNANCY,
-                    Q(heartbeat__isnull=False, sacs__gte=1, sacs__lte=5),
+                    Q(heartbeat__isnull=False, sacs__isnull=False, sacs__gte=1, sacs__lte=5),
                 ),
                 name="outcome_clinical_pregnancy_complete",
             ),
             models.CheckConstraint(
-                condition=_kind(OutcomeKind.MISCARRIAGE, Q(weeks__gte=1, weeks__lte=27)),
+                condition=_kind(
+                    OutcomeKind.MISCARRIAGE, Q(weeks__isnull=False, weeks__gte=1, weeks__lte=27)
+                ),
                 name="outcome_miscarriage_weeks",
             ),
             models.CheckConstraint(
                 condition=_kind(
                     OutcomeKind.LIVE_BIRTH,
-                    Q(weeks__gte=20, weeks__lte=45, babies__gte=1, babies__lte=5)
+                    Q(weeks__isnull=False, weeks__gte=20, weeks__lte=45)
+                    & Q(babies__isnull=False, babies__gte=1, babies__lte=5)
                     & Q(pregnancy_test__isnull=False),
                 ),
                 name="outcome_live_birth_after_positive_test",

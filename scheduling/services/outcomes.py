@@ -209,6 +209,7 @@ def _cancel(appointment: Appointment, reason: str) -> timeline.Change:
 
 def _end_visits(course: Course, appointments: list[Appointment], reason: str) -> Recorded:
     """Cancel every future visit and its reminders; tell the patient once."""
+    course_replan(course=course, notify=False)  # closed: clears a plan problem, plans nothing
     changes = [_cancel(appointment, reason) for appointment in _future(appointments)]
     reminders.cd1_requests_sync(patient=course.patient)
     reminders.plan_changes_notify(course=course, changes=changes)

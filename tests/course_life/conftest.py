@@ -13,14 +13,14 @@ from tests import factories
 TODAY = dt.datetime(2026, 2, 25, 12, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def today():
     with time_machine.travel(TODAY, tick=False):
         yield TODAY.date()
 
 
 @pytest.fixture
-def course(clinic_a):
+def course(clinic_a, today):
     """Periods on 5 Jan and 2 Feb 2026 (28 days); harvest 3 Feb, released 20 Feb: infusion 1
     on Wed 11 March, tentative visits after it, "has your period started?" requests pending."""
     patient = factories.PatientFactory(clinic=clinic_a, time_zone="Europe/London")
