@@ -44,7 +44,6 @@ from scheduling.emails import (
 from scheduling.models import (
     Appointment,
     AppointmentStatus,
-    AuditEvent,
     Reminder,
     ReminderKind,
     ReminderStatus,
@@ -217,7 +216,7 @@ class _Batch:
         # The row just delivered, as the parameters of MARK_SENT, of its log line and its
         # audit event: it is recorded in the transaction that begins the next row (or by
         # `flush`).
-        self.delivered: tuple[list, list, AuditEvent] | None = None
+        self.delivered: tuple[list, list, audit.PreparedAuditEvent] | None = None
         self.lease = dt.timedelta(seconds=settings.REMINDER_LEASE_SECONDS)
         self.renewed_at = -math.inf
 
@@ -250,15 +249,15 @@ class _Batch:
         self.delivered = (
             [now, now, row.pk, self.token],
             email_log_row(email, message, subject, message_id),
-            audit.row_event(row, sent),
+            audit.prepare(audit.row_event(row, sent)),
         )
 
     def flush(self) -> None:
         if self.delivered is not None:
             with transaction.atomic():
-                audit.write(self._mark_delivered())
+                audit.write_prepared(self._mark_delivered())
 
-    def _mark_delivered(self) -> list[AuditEvent]:
+    def _mark_delivered(self) -> list[audit.PreparedAuditEvent]:
         """MARK_SENT and the log line of the row delivered; its audit event, to be written."""
         if self.delivered is None:
             return []
@@ -285,14 +284,14 @@ class _Batch:
             "attempts": [row.attempts, row.attempts + 1],
             "send_started_at": [row.send_started_at, moment],
         }
-        begun = audit.row_event(row, attempt)
+        begun = audit.prepare(audit.row_event(row, attempt))
         if self._renew_due():
             self.renew()
         with transaction.atomic():
             events = self._mark_delivered()
             started = bool(_execute(BEGIN, params))
             # One INSERT for both rows' events.
-            audit.write([*events, begun] if started else events)
+            audit.write_prepared([*events, begun] if started else events)
             return started
 
 

@@ -50,7 +50,7 @@ SOURCE = Path(scheduling.__file__).parent
 # QuerySet's, not a dict's or a set's).
 BYPASSING = {"update", "bulk_create", "bulk_update", "execute", "executemany", "_raw_delete"}
 RAW_HELPERS = {"_execute", "_returning"}  # services/outbox.py: its raw statements
-RECORDERS = {"update_rows", "record_created", "write"}
+RECORDERS = {"update_rows", "record_created", "write", "write_prepared"}
 
 # (file, function): why its writes bypass the trail. Nothing else may.
 EXEMPT = {
@@ -67,6 +67,7 @@ EXEMPT = {
     ("services/outbox.py", "_returning"): "the raw-SQL helper: each caller is checked",
     ("audit.py", "update_rows"): "the recorder itself",
     ("audit.py", "write"): "the recorder itself (AuditEvent)",
+    ("audit.py", "write_prepared"): "the recorder itself (AuditEvent)",
     ("demo.py", "_periods"): "the demo clinic's made-up history (make run), no person's act",
 }
 
@@ -138,8 +139,8 @@ def _own_nodes(function):
 
 
 def _hands_back_events(function) -> bool:
-    """A function annotated `-> list[AuditEvent]` returns its events for its caller to write
-    in the caller's one INSERT (outbox `_Batch._mark_delivered`)."""
+    """A function annotated `-> list[...AuditEvent]` returns its events for its caller to
+    write in the caller's one INSERT (outbox `_Batch._mark_delivered`)."""
     return function.returns is not None and "AuditEvent" in ast.unparse(function.returns)
 
 
