@@ -198,6 +198,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", NODE_MODULES / "bootstrap" / "dist"),
     ("vendor/fullcalendar", NODE_MODULES / "fullcalendar"),
+    ("vendor/fullcalendar-locales", NODE_MODULES / "@fullcalendar" / "core" / "locales"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
 ]
 STORAGES = {

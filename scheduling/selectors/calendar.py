@@ -11,6 +11,7 @@ estimated once, then ``timeline.describe_day`` per visit.
 """
 
 import datetime as dt
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.db import connections
@@ -115,6 +116,32 @@ def describe_cycle_day(info: timeline.DayInfo) -> str:
     return f"CD{info.cycle_day}{spread} · {info.phase}"
 
 
+@lru_cache(maxsize=8192)
+def _estimate(
+    starts: tuple[dt.date, ...], length: int, luteal: int, gap: int, tolerance: int
+) -> timeline.CycleEstimate | None:
+    """``timeline.estimate_cycle`` (pure: the same reported starts give the same estimate, so
+    a coordinator paging through weeks estimates each patient once), None when it cannot."""
+    try:
+        return timeline.estimate_cycle(
+            starts,
+            stated_length=length,
+            luteal=luteal,
+            min_gap_days=gap,
+            missed_tolerance_days=tolerance,
+        )
+    except timeline.InvalidCourse:
+        return None
+
+
+@lru_cache(maxsize=65536)
+def _cycle_label(estimate: timeline.CycleEstimate, pregnant: bool, day: str) -> str:
+    info = timeline.describe_day(estimate, dt.date.fromisoformat(day))
+    if pregnant and info.cycle_start > estimate.starts[-1]:
+        return ""  # her cycles stop in pregnancy: no predicted cycle day
+    return describe_cycle_day(info)
+
+
 class _CycleDays:
     """The cycle day and phase of each visible patient's visit days: every patient's applied
     period starts and stated lengths in one query, her cycle estimated once.
@@ -131,7 +158,7 @@ class _CycleDays:
             PeriodStart.objects.filter(
                 status=PeriodStartStatus.APPLIED,
                 patient__clinic=clinic,
-                patient_id__in=appointments.values("patient_id"),
+                patient_id__in=appointments.order_by().values("patient_id"),
             )
             .annotate(pregnant=Exists(pregnant))
             .order_by()
@@ -143,43 +170,28 @@ class _CycleDays:
                 "pregnant",
             )
         )
-        found: dict[int, tuple[list[dt.date], int, int, bool]] = {}
-        for patient, day, length, luteal, is_pregnant in starts:
+        # A plain cursor, as for the visits: the ORM's converters would cost more than the rest.
+        sql, params = starts.query.sql_with_params()
+        with connections[starts.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            raw = cursor.fetchall()
+        found: dict[int, tuple[list, int, int, bool]] = {}
+        for patient, day, length, luteal, is_pregnant in raw:
             found.setdefault(patient, ([], length, luteal, bool(is_pregnant)))[0].append(day)
         protocol = clinic_protocol(clinic)
-        self.estimates: dict[int, tuple[timeline.CycleEstimate, bool] | None] = {}
+        gap, tolerance = protocol.min_period_gap_days, protocol.missed_period_tolerance_days
+        self.estimates: dict[int, tuple[timeline.CycleEstimate, bool]] = {}
         for patient, (days, length, luteal, is_pregnant) in found.items():
-            try:
-                estimate = timeline.estimate_cycle(
-                    days,
-                    stated_length=length,
-                    luteal=luteal,
-                    min_gap_days=protocol.min_period_gap_days,
-                    missed_tolerance_days=protocol.missed_period_tolerance_days,
-                )
-            except timeline.InvalidCourse:
-                self.estimates[patient] = None
-            else:
+            if isinstance(days[0], str):  # SQLite: dates as text
+                days = map(dt.date.fromisoformat, days)
+            estimate = _estimate(tuple(sorted(days)), length, luteal, gap, tolerance)
+            if estimate is not None:
                 self.estimates[patient] = (estimate, is_pregnant)
-        self.labels: dict[tuple[int, str], str] = {}
 
     def __call__(self, patient: int, local_start: str) -> str:
         """The label of her cycle on the day of ``local_start`` ('2026-12-01T09:00')."""
-        key = (patient, local_start[:10])
-        label = self.labels.get(key)
-        if label is None:
-            label = self.labels[key] = self._label(patient, dt.date.fromisoformat(key[1]))
-        return label
-
-    def _label(self, patient: int, day: dt.date) -> str:
         found = self.estimates.get(patient)
-        if found is None:
-            return ""
-        estimate, pregnant = found
-        info = timeline.describe_day(estimate, day)
-        if pregnant and info.cycle_start > estimate.starts[-1]:
-            return ""
-        return describe_cycle_day(info)
+        return "" if found is None else _cycle_label(*found, local_start[:10])
 
 
 def calendar_rows(

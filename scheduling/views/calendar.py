@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from scheduling import policy
+from scheduling.conventions import clinic_conventions
 from scheduling.models import Appointment, AppointmentKind, AppointmentStatus
 from scheduling.security import loads_bounded, parse_id
 from scheduling.selectors.calendar import COLUMNS, KIND_COLOURS, calendar_rows, parse_local
@@ -45,6 +46,7 @@ def calendar_page(request):
             "patient_url": reverse("patient-detail", args=[0]),
             "opens_at": f"{clinic.opens_at:%H:%M}",
             "closes_at": f"{clinic.closes_at:%H:%M}",
+            "conventions": clinic_conventions(clinic),
         },
     )
 

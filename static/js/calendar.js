@@ -43,7 +43,9 @@
       var status = row[at.status];
       var days = row[at.uncertaintyDays];
       var tentative = status === "tentative";
+      var cycle = row[at.cycle] || "";
       var title = (labels.kinds[kind] || kind) + " · " + row[at.patient];
+      if (cycle) title += " · " + cycle;
       if (tentative) {
         title += days ? " (tentative ±" + days + " d)" : " (tentative)";
       }
@@ -66,6 +68,7 @@
           statusLabel: labels.statuses[status] || status,
           uncertaintyDays: days,
           rebooking: rebooking,
+          cycle: cycle,
           patientId: row[at.patientId],
           room: roomNames[row[at.roomId]] || "",
           clinician: clinicianNames[row[at.clinicianId]] || "",
@@ -148,11 +151,38 @@
     return parts.join(" · ");
   }
 
+  // The clinic's conventions (scheduling/conventions.py), whatever the browser's: its locale
+  // (FullCalendar's locale file is loaded before this script), first day of the week and
+  // clock; days as "Tue 1 Dec 2026".
+  var hour12 = config.hour12 === "true";
+  var clock = { hour: "2-digit", minute: "2-digit", hour12: hour12 };
+  var shortDay = { weekday: "short", day: "numeric", month: "short" };
+  var dayFormat = new Intl.DateTimeFormat(config.locale || "en-gb", {
+    weekday: "short",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    timeZone: "UTC", // FullCalendar's dates are UTC-coerced clinic days
+  });
+  function fullDay(info) {
+    // "Tue 1 Dec 2026": Intl puts a comma after the weekday once the year is there.
+    return dayFormat.format(info.date.marker).replace(/^([^\s,]+),/, "$1");
+  }
+
   var calendar = new FullCalendar.Calendar(element, {
     timeZone: "UTC",
+    locale: config.locale || "en-gb",
     initialView: config.initialView || "timeGridWeek",
     initialDate: config.initialDate || undefined,
-    firstDay: 1,
+    firstDay: Number(config.firstDay || 1),
+    eventTimeFormat: clock,
+    slotLabelFormat: clock,
+    dayHeaderFormat: shortDay,
+    views: {
+      dayGridMonth: { dayHeaderFormat: { weekday: "short" } },
+      timeGridDay: { titleFormat: fullDay },
+      listWeek: { listDayFormat: fullDay, listDaySideFormat: false },
+    },
     nowIndicator: true,
     height: "auto",
     slotMinTime: config.opensAt,
