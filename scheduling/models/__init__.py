@@ -8,6 +8,7 @@ from scheduling.models.appointments import (
 from scheduling.models.audit import AuditAction, AuditEvent, AuditLogIsAppendOnly
 from scheduling.models.clinics import Clinic, ClosedDate, Membership, Role, Room, User
 from scheduling.models.courses import (
+    CLOSED_COURSES,
     BatchStatus,
     CellBatch,
     CellSource,
@@ -45,6 +46,7 @@ from scheduling.models.replans import ReplanRun
 __all__ = [
     "ACTIVE_STATUSES",
     "CLINICAL_KINDS",
+    "CLOSED_COURSES",
     "VISIT_MINUTES",
     "Appointment",
     "AppointmentKind",

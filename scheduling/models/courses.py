@@ -35,6 +35,15 @@ class CourseStatus(models.TextChoices):
     LOST_TO_FOLLOW_UP = "lost-to-follow-up", "Lost to follow-up"
 
 
+# A course in one of these is over: nothing is planned, nothing is listed as to do.
+CLOSED_COURSES = (
+    CourseStatus.CANCELLED,
+    CourseStatus.WITHDRAWN,
+    CourseStatus.LOST_TO_FOLLOW_UP,
+    CourseStatus.COMPLETED,
+)
+
+
 class Course(models.Model):
     """One patient's course of therapy; every date in it is planned by scheduling.timeline."""
 

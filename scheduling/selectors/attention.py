@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from scheduling.models import (
+    CLOSED_COURSES,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
@@ -13,7 +14,6 @@ from scheduling.models import (
     CellBatch,
     Clinic,
     Course,
-    CourseStatus,
     PeriodStart,
     PeriodStartStatus,
 )
@@ -118,7 +118,7 @@ def attention_for(*, clinic: Clinic, now: dt.datetime | None = None) -> Attentio
         unplannable=list(
             Course.objects.filter(clinic=clinic)
             .exclude(plan_problem="")
-            .exclude(status__in=(CourseStatus.CANCELLED, CourseStatus.COMPLETED))
+            .exclude(status__in=CLOSED_COURSES)
             .select_related("patient")
             .order_by("pk")[:LIMIT]
         ),

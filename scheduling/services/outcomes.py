@@ -41,7 +41,7 @@ from scheduling.models import (
 )
 from scheduling.services import locks, reminders
 from scheduling.services.planning import BOOKED, CLOSED_COURSES, LIVE, course_replan
-from scheduling.services.recording import Recorded, _set_done_on, plausible_date
+from scheduling.services.recording import Recorded, plausible_date, set_done_on
 
 # The statuses a person closes a course with (a live birth completes it by itself).
 CLOSING = (
@@ -156,7 +156,7 @@ def _transfer_visit_done(course: Course, appointments: list[Appointment], on: dt
     """The transfer's visit (the transfer window's) took place on ``on``."""
     for appointment in appointments:
         if appointment.kind == AppointmentKind.EMBRYO_TRANSFER and appointment.status in LIVE:
-            _set_done_on(appointment, on, course.clinic.zone)
+            set_done_on(appointment, on, course.clinic.zone)
             return
 
 

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from scheduling import timeline
 from scheduling.models import (
+    CLOSED_COURSES,
     VISIT_MINUTES,
     Appointment,
     AppointmentKind,
@@ -42,12 +43,6 @@ STEP_KINDS = {
 }
 LIVE = (AppointmentStatus.TENTATIVE, AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
-CLOSED_COURSES = (
-    CourseStatus.CANCELLED,
-    CourseStatus.WITHDRAWN,
-    CourseStatus.LOST_TO_FOLLOW_UP,
-    CourseStatus.COMPLETED,
-)
 # Not planned from her cycles while she is pregnant (services/outcomes.py holds its visits).
 HELD_COURSES = (*CLOSED_COURSES, CourseStatus.PREGNANT)
 # Statuses set by recorded outcomes or a person, never by the plan's decision.

@@ -132,7 +132,7 @@ def harvest_record_done(
             step_key="harvest",
             kind=AppointmentKind.HARVEST,
         )
-        _set_done_on(harvest, on, clinic.zone)
+        set_done_on(harvest, on, clinic.zone)
         try:
             with transaction.atomic():
                 batch = CellBatch.objects.create(
@@ -255,7 +255,7 @@ def appointment_mark_done(
             _use_dose(course, day)
         else:
             plausible_date(day, zone, "on", "The day it was done", future_allowed=False)
-        _set_done_on(appointment, day, zone)
+        set_done_on(appointment, day, zone)
         return replan_after_fact([course] if course else [], notify=notify)
 
 
@@ -324,7 +324,7 @@ def thickness_record(
         measurement.full_clean()
         measurement.save()
         if appointment is not None and appointment.status != AppointmentStatus.DONE:
-            _set_done_on(appointment, measured_on, course.clinic.zone)
+            set_done_on(appointment, measured_on, course.clinic.zone)
         recorded = replan_after_fact([course], notify=notify)
         plan = recorded.replans[0].plan if recorded.replans else None
         for observation in plan.observations if plan is not None else ():
@@ -368,7 +368,7 @@ def _ultrasound_on(course: Course, day: dt.date) -> Appointment | None:
     return None
 
 
-def _set_done_on(appointment: Appointment, day: dt.date, zone) -> None:
+def set_done_on(appointment: Appointment, day: dt.date, zone) -> None:
     """Mark done on `day`, keeping the booked local time (or the clinic's opening hour)."""
     if appointment.pk is None:
         local_time = appointment.clinic.opens_at

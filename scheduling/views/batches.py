@@ -9,8 +9,8 @@ from scheduling import policy
 from scheduling.forms.recording import BatchProgressForm, BatchReleaseForm
 from scheduling.models import BatchStatus, CellBatch
 from scheduling.services import recording
+from scheduling.views.navigation import apply_service
 from scheduling.views.patients import history
-from scheduling.views.recording import _apply
 
 
 @require_GET
@@ -43,7 +43,7 @@ def batch_detail(request, pk: int):
         policy.require(request, policy.Action.MANAGE_BATCHES)
         if "progress-note" in request.POST:
             progress = BatchProgressForm(request.POST, prefix="progress")
-            if progress.is_valid() and _apply(
+            if progress.is_valid() and apply_service(
                 progress,
                 lambda: recording.batch_record_progress(
                     batch=batch, note=progress.cleaned_data["note"]
@@ -54,7 +54,7 @@ def batch_detail(request, pk: int):
         else:
             release = BatchReleaseForm(request.POST, prefix="release", batch=batch, today=today)
             if release.is_valid():
-                recorded = _apply(
+                recorded = apply_service(
                     release, lambda: recording.batch_release(batch=batch, **release.cleaned_data)
                 )
                 if recorded is not None:

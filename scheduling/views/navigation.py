@@ -1,6 +1,7 @@
 """Small helpers shared by the workspace's views."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -25,3 +26,18 @@ def report(request, recorded, done: str) -> None:
     lines = recorded.sentences()[len(recorded.notes) :]
     for line in lines:
         messages.warning(request, line)
+
+
+def apply_service(form, write):
+    """Run the service; its ValidationError becomes form errors. Returns the result or None."""
+    try:
+        return write()
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                target = field if field in form.fields else None
+                for message in errors:
+                    form.add_error(target, message)
+        else:
+            form.add_error(None, error)
+        return None

@@ -14,8 +14,7 @@ from scheduling import policy
 from scheduling.forms.outcomes import CloseForm, OutcomeForm, TransferForm
 from scheduling.models import Course
 from scheduling.services import outcomes
-from scheduling.views.navigation import back, report
-from scheduling.views.recording import _apply
+from scheduling.views.navigation import apply_service, back, report
 
 
 def _course(request, pk: int, action: policy.Action) -> Course:
@@ -48,7 +47,7 @@ def transfer(request, course_pk: int):
     form = TransferForm(request.POST or None, today=_today(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        recorded = _apply(
+        recorded = apply_service(
             form,
             lambda: outcomes.transfer_record(
                 course=course, on=data["on"], embryos=data["embryos"],
@@ -69,7 +68,7 @@ def outcome(request, course_pk: int):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         kind, on, note = data.pop("kind"), data.pop("on"), data.pop("note")
-        recorded = _apply(
+        recorded = apply_service(
             form,
             lambda: outcomes.outcome_record(
                 course=course, kind=kind, on=on, note=note, recorded_by=request.user, **data
@@ -87,7 +86,7 @@ def close(request, course_pk: int):
     form = CloseForm(request.POST or None, today=_today(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        recorded = _apply(
+        recorded = apply_service(
             form,
             lambda: outcomes.course_close(
                 course=course, status=data["status"], reason=data["reason"], on=data["on"],
@@ -105,7 +104,7 @@ def reopen(request, course_pk: int):
     course = _course(request, course_pk, policy.Action.EDIT_PATIENTS)
     url = reverse("patient-detail", args=[course.patient_id])
     form = CloseForm()  # only to carry a refusal
-    recorded = _apply(form, lambda: outcomes.course_reopen(course=course))
+    recorded = apply_service(form, lambda: outcomes.course_reopen(course=course))
     if recorded is None:
         for error in form.non_field_errors():
             messages.error(request, error)

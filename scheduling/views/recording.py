@@ -5,7 +5,6 @@ the engine refuses comes back as a sentence shown to the user.
 """
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -30,7 +29,7 @@ from scheduling.models import (
     ReportedBy,
 )
 from scheduling.services import periods, recording
-from scheduling.views.navigation import back, report
+from scheduling.views.navigation import apply_service, back, report
 
 
 def _form_page(request, form, title: str, submit: str, testid: str, back_url: str):
@@ -40,21 +39,6 @@ def _form_page(request, form, title: str, submit: str, testid: str, back_url: st
         {"form": form, "title": title, "submit": submit, "testid": testid, "back_url": back_url},
         status=422 if form.errors else 200,
     )
-
-
-def _apply(form, write):
-    """Run the service; its ValidationError becomes form errors. Returns the result or None."""
-    try:
-        return write()
-    except ValidationError as error:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                target = field if field in form.fields else None
-                for message in errors:
-                    form.add_error(target, message)
-        else:
-            form.add_error(None, error)
-        return None
 
 
 def _course(request, course_pk: int, action: policy.Action) -> Course:
@@ -68,7 +52,7 @@ def period_start(request, patient_pk: int):
     form = PeriodStartForm(request.POST or None, today=_today(request))
     url = reverse("patient-detail", args=[patient.pk])
     if request.method == "POST" and form.is_valid():
-        recorded = _apply(
+        recorded = apply_service(
             form,
             lambda: periods.period_start_report(
                 patient=patient,
@@ -91,7 +75,7 @@ def harvest_done(request, course_pk: int):
     form = HarvestDoneForm(request.POST or None, clinic=course.clinic, today=_today(request))
     url = reverse("patient-detail", args=[course.patient_id])
     if request.method == "POST" and form.is_valid():
-        batch = _apply(
+        batch = apply_service(
             form,
             lambda: recording.harvest_record_done(
                 course=course,
@@ -117,7 +101,7 @@ def mark_done(request, pk: int):
     form = DoneForm(request.POST or None, today=_today(request))
     url = reverse("patient-detail", args=[appointment.patient_id])
     if request.method == "POST" and form.is_valid():
-        recorded = _apply(
+        recorded = apply_service(
             form,
             lambda: recording.appointment_mark_done(
                 appointment=appointment, on=form.cleaned_data["on"]
@@ -148,7 +132,7 @@ def thickness(request, course_pk: int):
     )
     url = reverse("patient-detail", args=[course.patient_id])
     if request.method == "POST" and form.is_valid():
-        recorded = _apply(
+        recorded = apply_service(
             form,
             lambda: recording.thickness_record(
                 course=course,
@@ -188,7 +172,7 @@ def period_start_correct(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         day = form.cleaned_data["date"]
-        recorded = _apply(
+        recorded = apply_service(
             form, lambda: periods.period_start_correct(period_start=period_start, date=day)
         )
         if recorded is not None:
@@ -204,7 +188,9 @@ def period_start_delete(request, pk: int):
     url = reverse("patient-detail", args=[period_start.patient_id])
     form = ConfirmActionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        recorded = _apply(form, lambda: periods.period_start_delete(period_start=period_start))
+        recorded = apply_service(
+            form, lambda: periods.period_start_delete(period_start=period_start)
+        )
         if recorded is not None:
             report(request, recorded, f"Cycle day 1 of {period_start.date} deleted.")
             return back(request, url)

@@ -232,7 +232,7 @@ def test_a_closure_on_a_booked_day_flags_the_visit_everywhere_and_keeps_it(
     page.goto(f"/calendar/?view=timeGridWeek&date={day}")
     event = page.get_by_test_id(f"event-{booked.pk}")
     expect(event).to_contain_text("⚠ Needs re-booking")
-    expect(event).to_have_attribute("aria-label", re.compile("Needs re-booking: .*closed"))
+    expect(event).to_have_attribute("aria-label", re.compile("Needs re-booking.*Why: .*closed"))
 
 
 # 3. Past visits never move -------------------------------------------------------------------
