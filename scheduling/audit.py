@@ -31,257 +31,37 @@ A view of a patient record is recorded with `record_view(request, patient)`.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-import decimal
-import enum
-import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass
+from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, connections, models, transaction
 from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
-from scheduling import security
+from scheduling.audit_actor import ANONYMOUS, client_ip, current_actor
+from scheduling.audit_actor import PATIENT_LINK as PATIENT_LINK
+from scheduling.audit_actor import SYSTEM as SYSTEM
+from scheduling.audit_actor import Actor as Actor
+from scheduling.audit_actor import AuditActorMiddleware as AuditActorMiddleware
+from scheduling.audit_actor import acting_as as acting_as
+from scheduling.audit_fields import (
+    AUDITED,
+    MANY,
+    changes_between,
+    clinics_of,
+    object_type,
+    owners,
+    plain,
+    recorded_fields,
+    snapshot,
+)
+from scheduling.audit_fields import HIDDEN as HIDDEN
 from scheduling.models import (
-    Appointment,
     AuditAction,
     AuditEvent,
-    CalendarFeed,
-    CellBatch,
     Clinic,
-    ClosedDate,
-    Course,
-    CourseOutcome,
-    Membership,
     Patient,
-    PeriodStart,
-    Reminder,
-    RescheduleRequest,
-    Room,
-    ThicknessMeasurement,
     User,
 )
-
-SYSTEM = "system"
-PATIENT_LINK = "patient link"
-ANONYMOUS = "anonymous"
-# What the trail says of a secret: that it was set or changed, never its value.
-HIDDEN = "(hidden)"
-# The object id of an event about many rows at once; their ids are in `changes["ids"]`.
-MANY = "*"
-
-# Fields whose changes say nothing a reader of the trail needs.
-IGNORED_FIELDS = frozenset(
-    {
-        "created_at",
-        "updated_at",
-        "recorded_at",
-        "reported_at",
-        # A course's re-plan bookkeeping, derived from its facts (services/planning.py).
-        "replan_requested_at",
-        "plan_problem",
-    }
-)
-
-# Of these models only these fields are recorded.
-ONLY_FIELDS: dict[type[models.Model], frozenset[str]] = {
-    User: frozenset(
-        {
-            "username",
-            "first_name",
-            "last_name",
-            "email",
-            "is_active",
-            "is_staff",
-            "is_superuser",
-            "password",
-        }
-    ),
-}
-
-# Recorded as HIDDEN: set, changed or cleared, never the value.
-SECRET_FIELDS: dict[type[models.Model], frozenset[str]] = {
-    User: frozenset({"password"}),
-    CalendarFeed: frozenset({"token"}),
-}
-
-
-@dataclass(frozen=True)
-class Actor:
-    user: AbstractBaseUser | None
-    label: str
-    ip_address: str | None = None
-
-
-_current: ContextVar[Actor | None] = ContextVar("audit_actor", default=None)
-
-
-def _actor_for(who: AbstractBaseUser | str | None, ip_address: str | None = None) -> Actor:
-    if who is None:
-        return Actor(user=None, label=SYSTEM, ip_address=ip_address)
-    if isinstance(who, str):
-        return Actor(user=None, label=who[:150], ip_address=ip_address)
-    return Actor(user=who, label=who.get_username()[:150], ip_address=ip_address)
-
-
-def current_actor() -> Actor:
-    return _current.get() or Actor(user=None, label=SYSTEM)
-
-
-@contextlib.contextmanager
-def acting_as(who: AbstractBaseUser | str | None, *, ip_address: str | None = None) -> Iterator:
-    """Attribute every audited write inside the block to `who` (a user or a label)."""
-    token = _current.set(_actor_for(who, ip_address))
-    try:
-        yield
-    finally:
-        _current.reset(token)
-
-
-def client_ip(request) -> str | None:
-    return security.client_address(request)
-
-
-class AuditActorMiddleware:
-    """Attribute the request's writes to the signed-in staff member (or to a patient link)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        who = user if user is not None and user.is_authenticated else ANONYMOUS
-        with acting_as(who, ip_address=client_ip(request)):
-            return self.get_response(request)
-
-    def process_view(self, request, view_func, view_args, view_kwargs):
-        # Patient links are anonymous requests under p/; name them in the trail as such.
-        route = getattr(request.resolver_match, "route", "") or ""
-        if not request.user.is_authenticated and route.startswith("p/"):
-            _current.set(_actor_for(PATIENT_LINK, client_ip(request)))
-        return None
-
-
-# What is audited, and how to find each record's clinic and patient -----------------------------
-
-AUDITED: tuple[type[models.Model], ...] = (
-    Patient,
-    Course,
-    CellBatch,
-    Appointment,
-    Reminder,
-    Membership,
-    PeriodStart,
-    ThicknessMeasurement,
-    CourseOutcome,
-    # The clinic's settings and protocol parameters, and what the planner and access rest on.
-    Clinic,
-    ClosedDate,
-    Room,
-    User,
-    RescheduleRequest,
-    CalendarFeed,
-)
-
-
-def _through(model: type[models.Model], pk: int | None) -> tuple[int | None, int | None]:
-    if pk is None:
-        return None, None
-    row = model._base_manager.filter(pk=pk).values_list("clinic_id", "patient_id").first()
-    return row or (None, None)
-
-
-def owner(instance: models.Model) -> tuple[int | None, int | None]:
-    """The (clinic id, patient id) an audited record belongs to."""
-    if isinstance(instance, Patient):
-        return instance.clinic_id, instance.pk
-    if isinstance(instance, Clinic):
-        return instance.pk, None
-    clinic_id = getattr(instance, "clinic_id", None)
-    patient_id = getattr(instance, "patient_id", None)
-    if clinic_id is not None and (patient_id is not None or isinstance(instance, Membership)):
-        return clinic_id, patient_id
-    for via, model in (("appointment_id", Appointment), ("course_id", Course)):
-        if getattr(instance, via, None) is not None:
-            via_clinic, via_patient = _through(model, getattr(instance, via))
-            return clinic_id or via_clinic, patient_id or via_patient
-    if patient_id is not None and clinic_id is None:
-        clinic_id = Patient._base_manager.filter(pk=patient_id).values_list("clinic_id", flat=True)
-        return clinic_id.first(), patient_id
-    return clinic_id, patient_id
-
-
-def _owners(instance: models.Model) -> list[tuple[int | None, int | None]]:
-    """Where the events of `instance` go: a staff account's to each clinic she works for."""
-    clinics = getattr(instance, "_audit_clinics", None)
-    if clinics is None and not isinstance(instance, User):
-        return [owner(instance)]
-    if clinics is None:
-        clinics = _clinics_of(instance)
-    return [(clinic_id, None) for clinic_id in clinics] or [(None, None)]
-
-
-def _clinics_of(user: User) -> list[int]:
-    if user.pk is None:
-        return []
-    memberships = Membership._base_manager.filter(user_id=user.pk).order_by("clinic_id")
-    return list(memberships.values_list("clinic_id", flat=True))
-
-
-def object_type(model: type[models.Model]) -> str:
-    return model._meta.model_name
-
-
-def _fields(model: type[models.Model]) -> list[models.Field]:
-    only = ONLY_FIELDS.get(model)
-    return [
-        f
-        for f in model._meta.concrete_fields
-        if f.name not in IGNORED_FIELDS and (only is None or f.name in only)
-    ]
-
-
-def _plain(value):
-    """A value as it goes into the JSON of `changes`."""
-    if isinstance(value, enum.Enum):
-        return _plain(value.value)
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal | uuid.UUID):
-        return str(value)
-    return value
-
-
-def _hide(value):
-    return None if value in (None, "") else HIDDEN
-
-
-def _changes(model: type[models.Model], before: dict | None, after: dict | None) -> dict:
-    """{field: [old, new]} of the fields that differ; a missing side is a create or delete."""
-    names = after.keys() if after is not None else (before or {}).keys()
-    secrets = SECRET_FIELDS.get(model, frozenset())
-    changes = {}
-    for name in names:
-        old = None if before is None else before.get(name)
-        new = None if after is None else after.get(name)
-        if before is not None and after is not None and old == new:
-            continue
-        if name in secrets:
-            old, new = _hide(old), _hide(new)
-        changes[name] = [old, new]
-    return changes
-
-
-def _snapshot(instance: models.Model, names: Iterable[str] | None = None) -> dict[str, object]:
-    fields = _fields(type(instance))
-    if names is not None:
-        fields = [f for f in fields if f.name in names]
-    return {f.name: _plain(getattr(instance, f.attname)) for f in fields}
-
 
 # Writing events -------------------------------------------------------------------------------
 
@@ -352,22 +132,22 @@ def update_rows(queryset: models.QuerySet, **values) -> int:
     its own, so the old values are those the update replaces; no matching row, no UPDATE.
     """
     model = queryset.model
-    fields = {f.name: f for f in _fields(model)}
+    fields = {f.name: f for f in recorded_fields(model)}
     audited = {name: fields[name].attname for name in values if name in fields}
-    owners = _owner_columns(model)
+    owner_columns = _owner_columns(model)
     with transaction.atomic(using=queryset.db, savepoint=False):
         rows = queryset
         if connections[queryset.db].features.has_select_for_update_of:
             rows = rows.select_for_update(of=("self",))
-        before = list(rows.values(*dict.fromkeys(["pk", *owners, *audited.values()])))
+        before = list(rows.values(*dict.fromkeys(["pk", *owner_columns, *audited.values()])))
         if not before:
             return 0
         count = queryset.filter(pk__in=[row["pk"] for row in before]).update(**values)
         events = []
         for row in before:
-            old = {name: _plain(row[att]) for name, att in audited.items()}
-            new = {name: _plain(values[name]) for name in audited}
-            changes = _changes(model, old, new)
+            old = {name: plain(row[att]) for name, att in audited.items()}
+            new = {name: plain(values[name]) for name in audited}
+            changes = changes_between(model, old, new)
             if changes:
                 events.append(
                     event(
@@ -385,18 +165,18 @@ def update_rows(queryset: models.QuerySet, **values) -> int:
 def record_created(queryset: models.QuerySet) -> None:
     """After a `bulk_create()`: one create event per row of `queryset` (the rows it wrote)."""
     model = queryset.model
-    fields = _fields(model)
-    owners = _owner_columns(model)
+    fields = recorded_fields(model)
+    owner_columns = _owner_columns(model)
     events = [
         event(
             model,
             pk=row["pk"],
             clinic_id=row.get("clinic_id"),
             patient_id=row.get("patient_id"),
-            changes=_changes(model, None, {f.name: _plain(row[f.attname]) for f in fields}),
+            changes=changes_between(model, None, {f.name: plain(row[f.attname]) for f in fields}),
             action=AuditAction.CREATE,
         )
-        for row in queryset.values(*dict.fromkeys(["pk", *owners, *(f.attname for f in fields)]))
+        for row in queryset.values(*dict.fromkeys(["pk", *owner_columns, *(f.attname for f in fields)]))
     ]
     write(events)
 
@@ -405,7 +185,7 @@ def row_event(instance: models.Model, changes: dict) -> AuditEvent:
     """An unsaved change event for a row a raw statement changes: `changes` is {field: [old,
     new]} (fields that did not change are left out). Reads no other row: `instance` carries
     its clinic_id and patient_id."""
-    pairs = {name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()}
+    pairs = {name: [plain(old), plain(new)] for name, (old, new) in changes.items()}
     return event(
         type(instance),
         pk=instance.pk,
@@ -423,14 +203,14 @@ def bulk_events(
     ids_by_clinic: dict[int | None, list[int]] = defaultdict(list)
     for pk, clinic_id in rows:
         ids_by_clinic[clinic_id].append(pk)
-    plain = {name: [_plain(old), _plain(new)] for name, (old, new) in changes.items()}
+    shared = {name: [plain(old), plain(new)] for name, (old, new) in changes.items()}
     return [
         event(
             model,
             pk=MANY,
             clinic_id=clinic_id,
             patient_id=None,
-            changes={"ids": sorted(ids), **plain},
+            changes={"ids": sorted(ids), **shared},
         )
         for clinic_id, ids in ids_by_clinic.items()
     ]
@@ -448,7 +228,7 @@ def _record(instance: models.Model, action: str, changes: dict) -> None:
                 changes=changes,
                 action=action,
             )
-            for clinic_id, patient_id in _owners(instance)
+            for clinic_id, patient_id in owners(instance)
         ]
     )
 
@@ -462,7 +242,7 @@ def _before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> N
     instance._audit_before = None
     if raw or instance._state.adding or instance.pk is None:
         return
-    fields = _fields(sender)
+    fields = recorded_fields(sender)
     if update_fields is not None:
         fields = [f for f in fields if f.name in update_fields or f.attname in update_fields]
         if not fields:
@@ -472,7 +252,7 @@ def _before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> N
     names = {f.name: f.attname for f in fields}
     row = sender._base_manager.filter(pk=instance.pk).values(*names.values()).first()
     instance._audit_before = (
-        None if row is None else {name: _plain(row[att]) for name, att in names.items()}
+        None if row is None else {name: plain(row[att]) for name, att in names.items()}
     )
 
 
@@ -484,9 +264,9 @@ def _after_save(sender, instance, created, raw=False, **kwargs) -> None:
     if before is _NOTHING_AUDITED:
         return
     if created or before is None:
-        _record(instance, AuditAction.CREATE, _changes(sender, None, _snapshot(instance)))
+        _record(instance, AuditAction.CREATE, changes_between(sender, None, snapshot(instance)))
         return
-    changes = _changes(sender, before, _snapshot(instance, before.keys()))
+    changes = changes_between(sender, before, snapshot(instance, before.keys()))
     if changes:
         _record(instance, AuditAction.CHANGE, changes)
 
@@ -494,11 +274,11 @@ def _after_save(sender, instance, created, raw=False, **kwargs) -> None:
 def _before_delete(sender, instance, **kwargs) -> None:
     # A staff account's memberships go before it does: note her clinics while they are there.
     if isinstance(instance, User):
-        instance._audit_clinics = _clinics_of(instance)
+        instance._audit_clinics = clinics_of(instance)
 
 
 def _after_delete(sender, instance, **kwargs) -> None:
-    changes = _changes(sender, _snapshot(instance), None)
+    changes = changes_between(sender, snapshot(instance), None)
     if isinstance(instance, Clinic):
         # Only a clinic no event points to can go (PROTECT): its deletion points to none.
         instance._audit_clinics = ()

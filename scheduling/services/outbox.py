@@ -17,11 +17,9 @@ changed appointment (version, status) or a period already reported cancels a row
 dispatcher keeps at most REMINDER_DISPATCH_LIMIT rows claimed at once.
 """
 
-import contextlib
 import datetime as dt
 import logging
 import math
-import smtplib
 import time
 import uuid
 from collections.abc import Iterable
@@ -49,21 +47,13 @@ from scheduling.models import (
     ReminderStatus,
 )
 from scheduling.services import reminders as reminder_rows
+from scheduling.services.outbox_sql import BEGIN, MARK_SENT, RENEW, RENEW_SKIP_LOCKED
+from scheduling.smtp_delivery import PermanentFailure, TemporaryFailure, deliver
 
 logger = logging.getLogger(__name__)
 
 MAX_BACKOFF = dt.timedelta(hours=1)
 BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
-
-
-class TemporaryFailure(Exception):
-    def __init__(self, message: str, *, server_down: bool = False):
-        super().__init__(message)
-        self.server_down = server_down
-
-
-class PermanentFailure(Exception):
-    pass
 
 
 # Claim ----------------------------------------------------------------------------------------
@@ -320,7 +310,7 @@ def _send_one(row: Reminder, batch: _Batch) -> str:
             row.send_started_at.isoformat(),
         )
     try:
-        _deliver(message, batch.smtp)
+        deliver(message, batch.smtp)
     except TemporaryFailure as error:
         _retry(row, token, error)
         log_email(email, message, subject, message_id, error=error)
@@ -391,39 +381,6 @@ def _not_begun(row: Reminder, token: str) -> None:
         )
 
 
-# One statement each, written once: they run for every reminder sent.
-_R = Reminder._meta.db_table
-_A = Appointment._meta.db_table
-# The token alone says the row is ours: the sweeper and a move clear it, a new claim replaces
-# it. An expired lease is no reason to stop (the heartbeat renewed it at most half a lease ago).
-BEGIN = f"""
-UPDATE {_R} SET attempts = attempts + 1, send_started_at = %s, updated_at = %s
-WHERE id = %s AND status = 'claimed' AND claim_token = %s
-AND (appointment_id IS NULL OR EXISTS (
-    SELECT 1 FROM {_A} a WHERE a.id = {_R}.appointment_id
-    AND a.version = {_R}.appointment_version AND a.status IN ('booked', 'confirmed')
-    AND a.starts_at > %s AND a.starts_at = %s))
-"""  # noqa: S608 - table names from the models, values as parameters
-# Renewing a lease that has less than half of it left touches few rows: most tasks find none.
-# RETURNING: the ids renewed, for the audit trail (SQLite 3.35+, PostgreSQL).
-RENEW = f"""
-UPDATE {_R} SET lease_expires_at = %s
-WHERE status = 'claimed' AND claim_token >= %s AND lease_expires_at < %s
-RETURNING id, clinic_id
-"""  # noqa: S608
-RENEW_SKIP_LOCKED = f"""
-UPDATE {_R} SET lease_expires_at = %s WHERE id IN (
-    SELECT id FROM {_R} WHERE status = 'claimed' AND claim_token >= %s AND lease_expires_at < %s
-    FOR UPDATE SKIP LOCKED)
-RETURNING id, clinic_id
-"""  # noqa: S608
-MARK_SENT = f"""
-UPDATE {_R} SET status = 'sent', sent_at = %s, updated_at = %s, claim_token = '',
-    last_error = ''
-WHERE id = %s AND status = 'claimed' AND claim_token = %s
-"""  # noqa: S608
-
-
 def _db(value: dt.datetime):
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -438,38 +395,6 @@ def _returning(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _deliver(message, smtp) -> None:
-    try:
-        smtp.open()  # once per batch: a no-op while the connection is up
-        sent = smtp.send_messages([message])
-    except smtplib.SMTPRecipientsRefused as error:
-        codes = [code for code, _ in error.recipients.values()]
-        _close_quietly(smtp)
-        if codes and all(500 <= code < 600 for code in codes):
-            raise PermanentFailure(str(error)) from error
-        raise TemporaryFailure(str(error)) from error
-    except smtplib.SMTPResponseException as error:
-        _close_quietly(smtp)
-        if 500 <= error.smtp_code < 600:
-            raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
-        raise TemporaryFailure(
-            f"{error.smtp_code} {error.smtp_error!r}",
-            server_down=isinstance(error, smtplib.SMTPConnectError),
-        ) from error
-    except (smtplib.SMTPException, OSError) as error:
-        # Refused, timed out, disconnected: the server may be back in a minute.
-        _close_quietly(smtp)
-        raise TemporaryFailure(describe_error(error), server_down=True) from error
-    if not sent:
-        raise TemporaryFailure("The SMTP backend sent nothing.")
-
-
-def _close_quietly(smtp) -> None:
-    # A broken connection is replaced on the next send.
-    with contextlib.suppress(Exception):
-        smtp.close()
 
 
 def _retry(row: Reminder, token: str, error: Exception) -> None:
