@@ -176,7 +176,9 @@ def record_created(queryset: models.QuerySet) -> None:
             changes=changes_between(model, None, {f.name: plain(row[f.attname]) for f in fields}),
             action=AuditAction.CREATE,
         )
-        for row in queryset.values(*dict.fromkeys(["pk", *owner_columns, *(f.attname for f in fields)]))
+        for row in queryset.values(
+            *dict.fromkeys(["pk", *owner_columns, *(f.attname for f in fields)])
+        )
     ]
     write(events)
 
