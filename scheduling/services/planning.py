@@ -109,14 +109,6 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
     return result
 
 
-def request_replan(course_ids: list[int]) -> None:
-    """Mark courses for a re-plan, in the caller's transaction: if the re-plan that should
-    follow never runs (a crash, a worker lost), the sweeper finds the mark and runs it."""
-    Course.objects.filter(pk__in=course_ids).exclude(status__in=CLOSED_COURSES).update(
-        replan_requested_at=timezone.now()
-    )
-
-
 def _clear_mark(course: Course, *, problem: str) -> None:
     """Bookkeeping the re-plan derives (not a person's change, so not an audit event)."""
     if course.replan_requested_at is None and course.plan_problem == problem:

@@ -55,7 +55,6 @@ RECORDERS = {"update_rows", "record_created", "write", "write_prepared"}
 # (file, function): why its writes bypass the trail. Nothing else may.
 EXEMPT = {
     # Decided in issue 13: re-plan bookkeeping the re-plan derives, in IGNORED_FIELDS.
-    ("services/planning.py", "request_replan"): "Course.replan_requested_at (re-plan mark)",
     ("services/planning.py", "_clear_mark"): "Course.replan_requested_at and plan_problem",
     ("services/replans.py", "clinic_replan_request"): "Course.replan_requested_at (re-plan mark)",
     ("services/replans.py", "replan_run_execute"): "ReplanRun progress: not an audited model",
