@@ -13,22 +13,15 @@ re-booking", and the SQL statements per course. Target: at most 20 seconds for 5
 
 import argparse
 import datetime as dt
-import os
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throwaway_db import ThrowawayDatabase
 
-own_db = "DATABASE_URL" not in os.environ
-DB_FILE = BASE_DIR / "var" / f"bench-replan-{os.getpid()}.sqlite3"
-if own_db:
-    DB_FILE.parent.mkdir(exist_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{DB_FILE}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-os.environ["DEBUG"] = "False"
+DATABASE = ThrowawayDatabase("replan")
 
 import django  # noqa: E402
 
@@ -199,7 +192,5 @@ if __name__ == "__main__":
     try:
         main()
     finally:
-        if own_db:
-            connection.close()
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{DB_FILE}{suffix}").unlink(missing_ok=True)
+        connection.close()
+        DATABASE.remove()

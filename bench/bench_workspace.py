@@ -19,19 +19,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from throwaway_db import BASE_DIR, ThrowawayDatabase
 
+DATABASE = ThrowawayDatabase("workspace")
 PATIENTS, APPOINTMENTS, ROOMS, PHYSICIANS = 5_000, 100_000, 6, 10
 REQUESTS, WARMUP = 200, 20
 PASSWORD = "bench-password-not-secret"  # noqa: S105
-own_db = "DATABASE_URL" not in os.environ
-DB_FILE = BASE_DIR / "var" / f"bench-workspace-{os.getpid()}.sqlite3"
-if own_db:
-    DB_FILE.parent.mkdir(exist_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{DB_FILE}"
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinic.settings")
-os.environ["DEBUG"] = "False"
 
 import django  # noqa: E402
 
@@ -249,9 +243,8 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
-        if own_db and not os.environ.get("BENCH_KEEP_DB"):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{DB_FILE}{suffix}").unlink(missing_ok=True)
+        if not os.environ.get("BENCH_KEEP_DB"):
+            DATABASE.remove()
 
 
 if __name__ == "__main__":

@@ -28,12 +28,16 @@ def at(clinic, day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 @pytest.fixture
 def released_course(clinic_a):
+    return make_released_course(clinic_a)
+
+
+def make_released_course(clinic, **patient_fields):
     """Periods on Mondays 5 Jan and 2 Feb 2026 (28 days); harvest 3 Feb, released 20 Feb.
 
     Planned from Tuesday 3 March: infusion 1 on Wed 11 March (cycle day 10), its ultrasound on
-    Fri 10 April (cycle day 12 of the next cycle).
+    Fri 10 April (cycle day 12 of the next cycle). Call it with the clock on 3 March 2026.
     """
-    patient = factories.PatientFactory(clinic=clinic_a, time_zone=LONDON)
+    patient = factories.PatientFactory(clinic=clinic, time_zone=LONDON, **patient_fields)
     for day in (dt.date(2026, 1, 5), dt.date(2026, 2, 2)):
         PeriodStart.objects.create(patient=patient, date=day, reported_by="patient")
     course = factories.CourseFactory(patient=patient, not_before=dt.date(2026, 2, 2))

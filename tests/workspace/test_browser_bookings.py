@@ -16,11 +16,11 @@ import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from scheduling.models import AppointmentStatus, PeriodStart, ReplanRun
+from scheduling.models import AppointmentStatus, ReplanRun
 from scheduling.services import recording
 from scheduling.services.enrolment import course_save
-from scheduling.services.planning import course_replan
 from tests import factories
+from tests.planning.conftest import make_released_course
 from tests.services import wait_until
 from tests.workspace.conftest import assert_accessible, book_at, day_with, infusion, login
 
@@ -287,23 +287,7 @@ def released_course(clinic, rooms, physician):
     """Periods Mondays 5 Jan and 2 Feb 2026; harvest 3 Feb, released 20 Feb; planned from
     Tuesday 3 March: infusion 1 on Wed 11 March, its ultrasound on Fri 10 April."""
     with time_machine.travel(dt.datetime(2026, 3, 3, 12, tzinfo=dt.UTC), tick=False):
-        patient = factories.PatientFactory(clinic=clinic, first_name="Alice", last_name="Archer")
-        for day in (dt.date(2026, 1, 5), dt.date(2026, 2, 2)):
-            PeriodStart.objects.create(patient=patient, date=day, reported_by="patient")
-        course = factories.CourseFactory(patient=patient, not_before=dt.date(2026, 2, 2))
-        batch = recording.harvest_record_done(course=course, on=dt.date(2026, 2, 3), notify=False)
-        recording.batch_release(
-            batch=batch,
-            released_on=dt.date(2026, 2, 20),
-            doses=3,
-            expires_on=dt.date(2026, 8, 1),
-            identity=True,
-            purity=True,
-            viability=True,
-            sterility=True,
-            notify=False,
-        )
-        course_replan(course=course, notify=False)
+        course = make_released_course(clinic, first_name="Alice", last_name="Archer")
     return course
 
 
