@@ -193,6 +193,9 @@ except (ZoneInfoNotFoundError, ValueError):
 # Static files: our own, plus front-end packages installed by npm (never committed).
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Uploaded documents (signed consent forms): outside the web root, served only by a view that
+# asks the policy module (scheduling.storage).
+PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(VAR_DIR / "private")))
 NODE_MODULES = BASE_DIR / "node_modules"
 STATICFILES_DIRS = [
     BASE_DIR / "static",

@@ -7,6 +7,7 @@ from scheduling.models.appointments import (
 )
 from scheduling.models.audit import AuditAction, AuditEvent, AuditLogIsAppendOnly
 from scheduling.models.clinics import Clinic, ClosedDate, Membership, Role, Room, User
+from scheduling.models.consent import CourseConsent
 from scheduling.models.courses import (
     CLOSED_COURSES,
     BatchStatus,
@@ -18,6 +19,7 @@ from scheduling.models.courses import (
     ThicknessMeasurement,
 )
 from scheduling.models.feeds import CalendarFeed
+from scheduling.models.lots import AllocationStatus, DonorLot, DoseAllocation, LotStatus
 from scheduling.models.messaging import (
     EmailMessage,
     EmailStatus,
@@ -35,6 +37,7 @@ from scheduling.models.outcomes import (
     TransferType,
 )
 from scheduling.models.patients import (
+    AshermanSeverity,
     Diagnosis,
     Patient,
     PeriodStart,
@@ -48,9 +51,11 @@ __all__ = [
     "CLINICAL_KINDS",
     "CLOSED_COURSES",
     "VISIT_MINUTES",
+    "AllocationStatus",
     "Appointment",
     "AppointmentKind",
     "AppointmentStatus",
+    "AshermanSeverity",
     "AuditAction",
     "AuditEvent",
     "AuditLogIsAppendOnly",
@@ -61,12 +66,16 @@ __all__ = [
     "Clinic",
     "ClosedDate",
     "Course",
+    "CourseConsent",
     "CourseOutcome",
     "CourseStatus",
     "Diagnosis",
+    "DonorLot",
+    "DoseAllocation",
     "EmailMessage",
     "EmailStatus",
     "EmbryoStage",
+    "LotStatus",
     "Membership",
     "OutcomeKind",
     "Patient",

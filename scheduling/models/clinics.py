@@ -92,6 +92,38 @@ class Clinic(models.Model):
     follow_up_months = models.CharField(
         max_length=40, default="3,6,12", validators=[validate_month_list]
     )
+    uc_thaw_lead_days = models.PositiveSmallIntegerField(
+        "UC thaw and preparation lead time (days)",
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(14)],
+        help_text="Days between allocating a donor-lot dose and the earliest infusion.",
+    )
+    follow_ups_in_pregnancy = models.CharField(
+        max_length=10,
+        choices=[("hold", "Held until the pregnancy ends"), ("drop", "Dropped")],
+        default="hold",
+        help_text="What a positive pregnancy test does to the remaining follow-ups.",
+    )
+
+    # Public disclosure (outcomes report): where cells are processed, and whether the report is
+    # published at /disclosure/<slug>/.
+    lab_name = models.CharField("processing laboratory", max_length=200, blank=True)
+    lab_cgmp_status = models.CharField(
+        "laboratory cGMP status",
+        max_length=20,
+        choices=[
+            ("certified", "cGMP-certified facility"),
+            ("compliant", "Operates to cGMP, not certified"),
+            ("research", "Research-grade laboratory"),
+            ("not-stated", "Not stated"),
+        ],
+        default="not-stated",
+    )
+    disclosure_public = models.BooleanField(
+        "publish the outcomes report",
+        default=False,
+        help_text="Makes the de-identified outcomes report readable by anyone at its public URL.",
+    )
 
     class Meta:
         ordering = ["name"]

@@ -147,6 +147,8 @@ class CellBatch(models.Model):
     doses = models.PositiveSmallIntegerField(default=0)
     doses_used = models.PositiveSmallIntegerField(default=0)
     expires_on = models.DateField(null=True, blank=True)
+    # Set with status "failed": which QC check failed and why (shown to the coordinator).
+    failure_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

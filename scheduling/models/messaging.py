@@ -183,6 +183,8 @@ class RescheduleRequest(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What staff did about it, in their words ("moved to Thu 10 Dec", "called her, keeps it").
+    resolution = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["created_at"]

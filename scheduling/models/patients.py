@@ -12,6 +12,12 @@ class Diagnosis(models.TextChoices):
     ASHERMAN = "asherman", "Asherman's syndrome"
 
 
+class AshermanSeverity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SEVERE = "severe", "Severe"
+
+
 class Patient(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="patients")
     mrn = models.CharField("MRN", max_length=40, help_text="Medical record number")
@@ -31,6 +37,13 @@ class Patient(models.Model):
         default=14, validators=[MinValueValidator(10), MaxValueValidator(16)]
     )
     diagnosis = models.CharField(max_length=30, choices=Diagnosis.choices)
+    asherman_severity = models.CharField(
+        "Asherman's severity",
+        max_length=10,
+        choices=AshermanSeverity.choices,
+        blank=True,
+        help_text="When recorded (e.g. AFS/ESGE grade): mild, moderate or severe.",
+    )
     baseline_thickness_mm = models.DecimalField(
         max_digits=3,
         decimal_places=1,
