@@ -1,0 +1,147 @@
+"""axe-core on every page, in a desktop and a narrow (phone) viewport, over the demo clinic.
+
+One test per viewport visits the staff pages (every calendar view included), the pages a
+patient opens from an email and the sign-in page, and lists every serious or critical
+violation it found, page by page. Pages other work adds later join through `optional_pages`
+as soon as their URL names resolve.
+"""
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from scheduling import links
+from scheduling.demo import DEMO_SLUG, load_demo
+from scheduling.models import (
+    Appointment,
+    AppointmentStatus,
+    CellBatch,
+    Clinic,
+    Membership,
+    Patient,
+    Role,
+)
+from tests.workspace.conftest import AXE, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+VIEWPORTS = {"desktop": (1280, 800), "narrow": (390, 844)}
+CALENDAR_VIEWS = ("dayGridMonth", "timeGridWeek", "timeGridDay", "listWeek")
+
+
+def serious_violations(page) -> list[str]:
+    # No transition half-way through (Bootstrap honours reduced motion): colours are final.
+    page.emulate_media(reduced_motion="reduce")
+    # Evaluated through the DevTools protocol: the strict CSP refuses an added <script> tag.
+    page.evaluate(AXE.read_text() + "\n;void 0")
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{violation['id']} ({violation['impact']}): {violation['help']}; "
+        + "; ".join(node["html"][:120] for node in violation["nodes"][:4])
+        for violation in result["violations"]
+        if violation["impact"] in ("serious", "critical")
+    ]
+
+
+def optional_pages(clinic: Clinic, patient: Patient) -> list[tuple[str, str]]:
+    """Pages that other work of this release adds: included when their URL names exist."""
+    course = patient.courses.order_by("pk").first()
+    candidates = [
+        ("consent", "course-consent", [course.pk]),
+        ("donor lots", "lot-list", []),
+        ("outcomes report", "outcomes-report", []),
+        ("public disclosure report", "disclosure-report", [clinic.slug]),
+    ]
+    pages = []
+    for name, url_name, args in candidates:
+        try:
+            pages.append((name, reverse(url_name, args=args)))
+        except NoReverseMatch:
+            continue
+    return pages
+
+
+def staff_pages(clinic: Clinic) -> list[tuple[str, str]]:
+    today = timezone.localdate(timezone=clinic.zone)
+    patient = Patient.objects.filter(clinic=clinic, courses__isnull=False).order_by("pk").first()
+    tentative = (
+        Appointment.objects.filter(clinic=clinic, status=AppointmentStatus.TENTATIVE)
+        .order_by("starts_at")
+        .first()
+    )
+    batch = CellBatch.objects.filter(clinic=clinic).order_by("pk").first()
+    pages = [("today", "/")]
+    pages += [
+        (f"calendar {view}", f"/calendar/?view={view}&date={today}") for view in CALENDAR_VIEWS
+    ]
+    pages += [
+        ("patients", reverse("patient-list")),
+        ("patient page", reverse("patient-detail", args=[patient.pk])),
+        ("new patient", reverse("patient-create")),
+        ("booking", reverse("appointment-book", args=[tentative.pk])),
+        ("clinic admin", reverse("clinic-settings")),
+        ("iCalendar feeds", reverse("feed-list")),
+        ("audit log", reverse("audit-log")),
+        ("lab batches", reverse("batch-list")),
+        ("batch", reverse("batch-detail", args=[batch.pk])),
+        ("password change", reverse("password_change")),
+    ]
+    return pages + optional_pages(clinic, patient)
+
+
+def patient_link_pages(clinic: Clinic) -> list[tuple[str, str]]:
+    booked = (
+        Appointment.objects.filter(
+            clinic=clinic, status=AppointmentStatus.BOOKED, starts_at__gt=timezone.now()
+        )
+        .exclude(rebooking_reason__gt="")
+        .order_by("starts_at")
+        .first()
+    )
+    patient = booked.patient
+
+    def local(url: str) -> str:
+        return url.removeprefix(links.settings.SITE_URL)
+
+    return [
+        ("confirm link", local(links.appointment_url(links.Purpose.CONFIRM, booked))),
+        ("reschedule link", local(links.appointment_url(links.Purpose.RESCHEDULE, booked))),
+        ("period link", local(links.period_url(patient))),
+        ("broken link", "/p/confirm/not-a-token/"),
+    ]
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=list(VIEWPORTS))
+def test_no_serious_or_critical_violation_on_any_page(viewport, page, live_server, staff_client):
+    load_demo(password="demo-password-2026")
+    clinic = Clinic.objects.get(slug=DEMO_SLUG)
+    admin = Membership.objects.get(clinic=clinic, role=Role.ADMIN).user
+    width, height = VIEWPORTS[viewport]
+    page.set_viewport_size({"width": width, "height": height})
+    found: dict[str, list[str]] = {}
+    visited = []
+
+    page.goto("/login/")
+    found["sign-in"] = serious_violations(page)
+    for name, url in patient_link_pages(clinic):
+        page.goto(url)
+        found[name] = serious_violations(page)
+        visited.append(name)
+
+    login(page, live_server, staff_client, admin)
+    for name, url in staff_pages(clinic):
+        response = page.goto(url)
+        if response is None or response.status >= 400:
+            found[name] = [f"{url} answered {response.status if response else 'nothing'}"]
+            continue
+        if name.startswith("calendar "):
+            page.locator(".fc-toolbar-title").wait_for()
+            page.wait_for_load_state("networkidle")
+        found[name] = serious_violations(page)
+        visited.append(name)
+
+    print(f"\n{viewport}: {len(visited) + 1} pages checked: sign-in, {', '.join(visited)}")
+    problems = {name: items for name, items in found.items() if items}
+    assert not problems, "\n".join(
+        f"[{viewport}] {name}:\n  " + "\n  ".join(items) for name, items in problems.items()
+    )
