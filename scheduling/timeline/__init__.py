@@ -29,6 +29,7 @@ from scheduling.timeline.history import estimate_cycle, period_start_conflict
 from scheduling.timeline.planner import plan
 from scheduling.timeline.serialise import plan_changes, plan_to_dict
 from scheduling.timeline.steps import (
+    WAITING_FOR_DONOR_LOT,
     Change,
     CourseInput,
     Facts,
@@ -36,6 +37,7 @@ from scheduling.timeline.steps import (
     Outcome,
     Plan,
     PlanRefused,
+    PregnancyTest,
     Protocol,
     RejectedChoice,
     Route,
@@ -46,6 +48,7 @@ from scheduling.timeline.steps import (
 )
 
 __all__ = [
+    "WAITING_FOR_DONOR_LOT",
     "Change",
     "CourseInput",
     "CycleEstimate",
@@ -58,6 +61,7 @@ __all__ = [
     "Phase",
     "Plan",
     "PlanRefused",
+    "PregnancyTest",
     "Protocol",
     "RejectedChoice",
     "Route",

@@ -17,8 +17,10 @@ from scheduling.timeline import dates
 from scheduling.timeline.cycles import FIRST_PROLIFERATIVE_DAY, MIN_CYCLE_LENGTH, InvalidCourse
 from scheduling.timeline.steps import (
     DEFAULT_PROTOCOL,
+    FOLLOW_UPS_IN_PREGNANCY,
     CourseInput,
     Facts,
+    PregnancyTest,
     Protocol,
     Route,
     Source,
@@ -34,7 +36,8 @@ _DROPPABLE = ("ultrasound-", "follow-up-")
 class InvalidFact(InvalidCourse):
     """A recorded fact (or date) that cannot be true. ``field`` names it for a form:
     "harvested_on", "released_on", "expires_on", "infused_on", "thickness_mm", "measured_on",
-    "step_key", "period_start", "not_before", "closed_date", "chosen_day" (None: no one field).
+    "step_key", "period_start", "not_before", "closed_date", "chosen_day", "lot_allocated_on",
+    "transfer_on", "pregnancy_test", "pregnancy_ended_on" (None: no one field).
     """
 
     def __init__(self, message: str, field: str | None = None) -> None:
@@ -45,6 +48,11 @@ class InvalidFact(InvalidCourse):
 def thickness_results(facts: Facts) -> tuple[Thickness, ...]:
     """The facts' thickness results as ``Thickness`` (plain (date, mm) tuples accepted)."""
     return tuple(r if isinstance(r, Thickness) else Thickness(*r) for r in facts.thickness_results)
+
+
+def pregnancy_tests(facts: Facts) -> tuple[PregnancyTest, ...]:
+    """The facts' pregnancy tests as ``PregnancyTest``, in date order."""
+    return tuple(sorted(PregnancyTest(*test) for test in facts.pregnancy_tests))
 
 
 def _in_range(day: object, field: str, what: str) -> None:
@@ -77,18 +85,27 @@ def _fact_dates(facts: Facts) -> Iterable[tuple[date | None, str, str, bool]]:
         yield day, "infused_on", "An infusion", False
     for result in facts.thickness_results:
         yield result[0], "measured_on", "A thickness result", False
+    yield facts.lot_allocated_on, "lot_allocated_on", "The donor-lot dose allocation", False
+    yield facts.transfer_on, "transfer_on", "The embryo transfer", False
+    for test in facts.pregnancy_tests:
+        yield test[0], "pregnancy_test", "A pregnancy test", False
+    yield facts.pregnancy_ended_on, "pregnancy_ended_on", "The end of the pregnancy", False
 
 
 def check_facts(facts: Facts) -> tuple[Thickness, ...]:
     """Every fact on its own and against the others (no clock); the normalised results."""
     harvested, released, expires = facts.harvested_on, facts.released_on, facts.expires_on
     done, raw = facts.infusions_done, facts.thickness_results
-    if harvested is None and released is None and expires is None and not done and not raw:
+    allocated, transfer, tests = facts.lot_allocated_on, facts.transfer_on, facts.pregnancy_tests
+    ended = facts.pregnancy_ended_on
+    singles = (harvested, released, expires, allocated, transfer, ended)
+    if not done and not raw and not tests and all(day is None for day in singles):
         return ()  # nothing recorded yet: the usual new course
     try:
-        every = [d for d in (harvested, released, expires) if d is not None]
+        every = [d for d in singles if d is not None]
         every += done
         every += [result[0] for result in raw]
+        every += [test[0] for test in tests]
         in_range = min(every) >= dates.EARLIEST and max(every) <= dates.LATEST
     except (TypeError, IndexError):
         in_range = False
@@ -106,6 +123,7 @@ def check_facts(facts: Facts) -> tuple[Thickness, ...]:
         )
     if len(set(done)) != len(done):
         raise InvalidFact("Two infusions are recorded on the same day.", "infused_on")
+    _check_course_end(facts)
     if harvested and done and min(done) < harvested:
         raise InvalidFact(
             f"The harvest is recorded on {harvested}, after the cells were infused on {min(done)}.",
@@ -145,6 +163,42 @@ def check_facts(facts: Facts) -> tuple[Thickness, ...]:
                 )
             keys.add(key)
     return results
+
+
+def _check_course_end(facts: Facts) -> None:
+    """The donor-lot dose, the transfer and the pregnancy facts against the others."""
+    allocated, expires, transfer = facts.lot_allocated_on, facts.expires_on, facts.transfer_on
+    if allocated and expires and expires <= allocated:
+        raise InvalidFact(
+            f"The donor lot's expiry ({expires}) must be after the dose was allocated "
+            f"({allocated}).",
+            "expires_on",
+        )
+    done = facts.infusions_done
+    if transfer and done and transfer <= max(done):
+        raise InvalidFact(
+            f"The embryo transfer ({transfer}) must be after the last infusion ({max(done)}).",
+            "transfer_on",
+        )
+    try:
+        tests = pregnancy_tests(facts)
+    except TypeError:
+        raise InvalidFact(
+            "A pregnancy test is a date and positive or negative.", "pregnancy_test"
+        ) from None
+    if len({test.on for test in tests}) != len(tests):
+        raise InvalidFact("Two pregnancy tests are recorded on the same day.", "pregnancy_test")
+    if tests and (transfer is None or tests[0].on < transfer):
+        raise InvalidFact(
+            f"A pregnancy test ({tests[0].on}) needs an embryo transfer on or before it.",
+            "pregnancy_test",
+        )
+    ended = facts.pregnancy_ended_on
+    if ended and not any(test.positive and test.on <= ended for test in tests):
+        raise InvalidFact(
+            f"The pregnancy cannot end on {ended} without a positive test on or before it.",
+            "pregnancy_ended_on",
+        )
 
 
 def validate_facts(facts: Facts, *, today: date) -> None:
@@ -190,6 +244,10 @@ def _check_protocol(p: Protocol) -> None:
         raise InvalidCourse("Follow-ups must be at least one month after the last infusion.")
     if len(set(p.follow_up_months)) != len(p.follow_up_months):
         raise InvalidCourse("Each follow-up month may appear only once.")
+    if not 0 <= p.uc_thaw_lead_days <= 30:
+        raise InvalidCourse("The donor-lot thaw and preparation lead time must be 0 to 30 days.")
+    if p.follow_ups_in_pregnancy not in FOLLOW_UPS_IN_PREGNANCY:
+        raise InvalidCourse('Follow-ups in pregnancy are either "hold" or "drop".')
 
 
 def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
@@ -230,6 +288,18 @@ def validate_course(course: CourseInput) -> tuple[Thickness, ...]:
                 f"(got {key!r}); lower the planned infusions to drop an infusion."
             )
     results = check_facts(f)
+    if course.source == Source.UMBILICAL_CORD and (f.harvested_on or f.released_on):
+        raise InvalidFact(
+            "An umbilical-cord course has no harvest and no batch release: it is given a dose "
+            "of a released donor lot (lot_allocated_on).",
+            "harvested_on" if f.harvested_on else "released_on",
+        )
+    if course.source != Source.UMBILICAL_CORD and f.lot_allocated_on:
+        raise InvalidFact(
+            "Only an umbilical-cord course is given a donor-lot dose; this course's cells are "
+            "harvested and expanded.",
+            "lot_allocated_on",
+        )
     if len(f.infusions_done) > p.max_infusions:
         raise InvalidFact(
             f"{len(f.infusions_done)} infusions are recorded but the protocol allows at most "

@@ -13,7 +13,13 @@ Rules the issue left open, decided here:
 * A batch's expiry caps every infusion: a window day before the expiry is chosen if one exists,
   otherwise the plan is refused.
 * Bone-marrow/adipose harvests and the expansion do not depend on the cycle: never tentative.
-  Umbilical cord: ``Facts.harvested_on`` is read as the start of the donor lot's expansion.
+* Umbilical cord: no harvest, no expansion. The next infusion needs a donor-lot dose allocated
+  (``Facts.lot_allocated_on``): it goes in the first infusion window with an open day on or
+  after the allocation plus ``uc_thaw_lead_days``, before the lot's expiry; the infusions after
+  it follow the usual rules. Without a dose the plan stops after the done steps (no infusion,
+  transfer window or follow-up) and says so (``Plan.waiting_for``).
+* A done transfer (``Facts.transfer_on``): no further infusion, the window is done (no
+  suggested day). A positive pregnancy test: see ``pregnancy``.
 * A harvest or expansion start implied by later facts but never recorded is left out (there is
   no real date to show); nothing is re-planned before a done infusion.
 * Decision: only the response result of the last done infusion (see ``response``): responded
@@ -37,19 +43,20 @@ Rules the issue left open, decided here:
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 
+from scheduling.timeline.after_infusions import TransferAndFollowUps
 from scheduling.timeline.cycles import (
     FIRST_PROLIFERATIVE_DAY,
     MAX_SEARCH_CYCLES,
-    luteal_window,
     phase_of_day,
 )
+from scheduling.timeline.pregnancy import apply_pregnancy
 from scheduling.timeline.response import Reading, read_results
-from scheduling.timeline.rules import CourseRules, WindowRule, months_after
+from scheduling.timeline.rules import CourseRules, WindowRule
 from scheduling.timeline.steps import (
     RANK,
+    WAITING_FOR_DONOR_LOT,
     CourseInput,
     Outcome,
     Plan,
@@ -69,7 +76,7 @@ _day = date.fromordinal
 _NO_RESULTS = Reading({}, ())
 
 
-class Planner(CourseRules):
+class Planner(TransferAndFollowUps, CourseRules):
     """One planning run: the course's context plus the steps placed so far."""
 
     def __init__(self, course: CourseInput) -> None:
@@ -82,6 +89,7 @@ class Planner(CourseRules):
         self.rejected: list[RejectedChoice] = []
         self.items: list[tuple[int, int, int, Step]] = []  # (sort day, rank, sequence, step)
         self.outcome = Outcome.PENDING
+        self.waiting_for = ""
 
     # -- placing visits ---------------------------------------------------------------------
 
@@ -143,7 +151,7 @@ class Planner(CourseRules):
             found = self.cycles.place(window, index, low, None)
             later = "" if isinstance(found, str) else f": the first allowed day is {_day(found[0])}"
             return (
-                f"{sentence(name)} cannot be booked before the cell batch expires on "
+                f"{sentence(name)} cannot be booked before the {self.cells_name} expires on "
                 f"{_day(self.expiry or low)}{later}."
             )
         return (
@@ -225,24 +233,40 @@ class Planner(CourseRules):
         last_day, last_index = self._plan_infusions(reading.responses)
         self.last_infusion = last_day
         dropped = self.course.dropped_steps
-        if "transfer-window" not in dropped:
-            self._plan_transfer(last_index)
-        self._plan_follow_ups(last_day)
+        facts = self.course.facts
+        if self.waiting_for:
+            pass  # the next infusion is not planned: nothing after it can be
+        elif last_day == 0:  # a transfer recorded before any infusion: nothing to follow
+            self._transfer_done_without_window()
+        else:
+            if "transfer-window" not in dropped or facts.transfer_on:
+                self._plan_transfer(last_index)
+            self._plan_follow_ups(last_day)
         self.items.sort()
         steps = tuple(item[3] for item in self.items)
         if dropped:
             steps = tuple(step for step in steps if step.done or step.key not in dropped)
+        steps, pregnant, notes = apply_pregnancy(steps, facts, self.course.protocol)
         return Plan(
             estimate,
             steps,
-            tuple(self.warnings),
+            (*self.warnings, *notes),
             self.outcome,
             reading.observations,
             tuple(self.rejected),
+            self.waiting_for,
+            pregnant,
         )
 
     def _plan_cells(self) -> None:
         course, facts, p = self.course, self.course.facts, self.course.protocol
+        if course.source == Source.UMBILICAL_CORD:
+            allocated = facts.lot_allocated_on
+            if allocated is not None:
+                self.cells_ready = allocated.toordinal() + p.uc_thaw_lead_days
+            elif facts.infusions_done:
+                self.cells_ready = max(facts.infusions_done).toordinal()
+            return
         used = facts.released_on is not None or bool(facts.infusions_done)
         start = None
         if facts.harvested_on is not None:
@@ -301,6 +325,8 @@ class Planner(CourseRules):
                     "(the ultrasound in the next cycle's late-proliferative window)."
                 )
         total = max(course.planned_infusions, len(done))
+        if course.facts.transfer_on is not None:
+            total = len(done)  # the embryo is transferred: no further infusion
         response = responses.get(len(done)) if done else None
         if response is not None:
             anchor = cycles.locate(response.on.toordinal())[0]
@@ -317,6 +343,13 @@ class Planner(CourseRules):
                 f"{low}-{high} in the proliferative phase, so it cannot be placed in her cycles."
             )
         last_day = done[-1] if done else 0
+        if total > len(done) and self.waits_for_dose():
+            self.waiting_for = WAITING_FOR_DONOR_LOT
+            self.warnings.append(
+                f"No donor-lot dose is allocated to this course: infusion {len(done) + 1} is "
+                "planned once a dose of a released, unexpired lot is reserved for it."
+            )
+            return last_day, last
         low = max(self.cells_ready, self.not_before)
         for number in range(len(done) + 1, total + 1):
             if number > 1:
@@ -360,58 +393,6 @@ class Planner(CourseRules):
             "planned."
         )
         return done
-
-    def _plan_transfer(self, last_index: int) -> None:
-        cycles = self.cycles
-        first = last_index + self.course.protocol.transfer_wait_cycles + 1
-        suggested: list[tuple[int, date]] = []  # (cycle index, day)
-        for index in (first, first + 1):
-            start, length = cycles.bounds(index)
-            low, high, preferred = luteal_window(length, self.luteal)
-            low, high = max(start + low - 1, self.not_before), start + high - 1
-            if low <= high:
-                day = cycles.nearest_open(low, high, min(max(start + preferred - 1, low), high))
-                if day is not None:
-                    suggested.append((index, _day(day)))
-        window_start = cycles.bounds(first)[0]
-        second_start, second_length = cycles.bounds(first + 1)
-        uncertainty = cycles.uncertainty(first + 1)
-        step = Step(
-            key="transfer-window",
-            kind=StepKind.TRANSFER_WINDOW,
-            tentative=uncertainty > 0,
-            uncertainty_days=uncertainty,
-            window_start=_day(window_start),
-            window_end=_day(second_start + second_length - 1),
-            suggested=tuple(day for _, day in suggested),
-        )
-        self.transfer_days = (window_start, second_start + second_length - 1)
-        planned = step.suggested[0].toordinal() if step.suggested else None
-        chosen = self._chosen_day(step, planned)
-        if chosen is not None:
-            # the clinic's day first, then the suggestions of the cycles after its cycle
-            at = cycles.locate(chosen)[0]
-            later = tuple(day for index, day in suggested if index > at)
-            step = dataclasses.replace(step, suggested=(_day(chosen), *later))
-        self.items.append((window_start, RANK[StepKind.TRANSFER_WINDOW], len(self.items), step))
-
-    def _plan_follow_ups(self, last_infusion: int) -> None:
-        dropped, not_before = self.course.dropped_steps, self.not_before
-        transfer = self.transfer_days
-        for months in self.course.protocol.follow_up_months:
-            if dropped and f"follow-up-{months}" in dropped:
-                continue  # nothing is planned from a follow-up
-            due = months_after(last_infusion, months)
-            index, start, length = self.cycles.locate(due)
-            window = self.late_window(length)
-            if window is None or start + window[2] - 1 < due:
-                index += 1
-            low = due if due > not_before else not_before  # never before the n-month date
-            if low <= transfer[1]:  # never inside the transfer window: the first cycle after
-                found = self.cycles.place(self.late_window, index, low, None)
-                if not isinstance(found, str) and transfer[0] <= found[0] <= transfer[1]:
-                    low = transfer[1] + 1
-            self._visit(f"follow-up-{months}", self.late_window, index, low=low)
 
 
 def plan(course: CourseInput) -> Plan:

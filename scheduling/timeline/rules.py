@@ -76,10 +76,16 @@ class CourseRules:
         expires_on = course.facts.expires_on
         self.expiry = None if expires_on is None else expires_on.toordinal()
         self.cells_ready = self.not_before  # first day the cells may be infused
+        self.donor_lot = course.source == Source.UMBILICAL_CORD
+        self.cells_name = "donor lot" if self.donor_lot else "cell batch"
         self.cycle_of: dict[str, int] = {}  # visit key -> cycle index
         self.anchors: dict[int, int] = {}  # planned infusion -> cycle index it must follow
         self.last_infusion = 0  # ordinal of the last infusion, done or planned
         self.transfer_days = (0, -1)  # first and last day of the transfer window, if planned
+
+    def waits_for_dose(self) -> bool:
+        """An umbilical-cord course's next infusion has no donor-lot dose allocated."""
+        return self.donor_lot and self.course.facts.lot_allocated_on is None
 
     def menses_window(self, length: int) -> Window:
         return self.menses
@@ -136,14 +142,22 @@ class CourseRules:
         """What the step must wait for: the cells, the step before it, the due date."""
         reasons, name, bounds = [], sentence(label(step.key)), self.cycles.bounds
         if step.kind == StepKind.INFUSION:
-            released = self.course.facts.released_on
-            if day < self.cells_ready:
+            facts = self.course.facts
+            released, allocated = facts.released_on, facts.lot_allocated_on
+            if self.waits_for_dose():
+                reasons.append("No donor-lot dose is allocated to this course yet.")
+            elif day < self.cells_ready and allocated is not None:
+                reasons.append(
+                    f"The donor-lot dose allocated on {allocated} is thawed and prepared by "
+                    f"{_day(self.cells_ready)}; no infusion before that."
+                )
+            elif day < self.cells_ready:
                 ready = (
                     f"released on {released}" if released else f"ready by {_day(self.cells_ready)}"
                 )
                 reasons.append(f"The cells are {ready}; no infusion before that.")
             if self.expiry is not None and day > self.expiry:
-                reasons.append(f"The cell batch expires on {_day(self.expiry)}.")
+                reasons.append(f"The {self.cells_name} expires on {_day(self.expiry)}.")
             anchor = self.anchors.get(step.number or 0)
             if anchor is not None and index <= anchor:
                 reasons.append(

@@ -43,6 +43,8 @@ def plan_to_dict(plan: Plan) -> dict:
         "estimated": cycle.estimated,
         "uncertainty_days": cycle.uncertainty_days,
         "outcome": str(plan.outcome),
+        "waiting_for": plan.waiting_for or None,
+        "pregnant_from": _iso(plan.pregnant_from),
         "steps": [_step_to_dict(step) for step in plan.steps],
         "observations": [
             {
@@ -77,6 +79,13 @@ def _step_to_dict(step: Step) -> dict:
         data["start"] = _iso(step.window_start)
         data["end"] = _iso(step.window_end)
         data["suggested"] = [day.isoformat() for day in step.suggested]
+        if step.done:
+            data["date"] = _iso(step.date)
+        return data
+    if step.held:
+        data["held"] = True
+        data["date"] = None
+        data["months"] = step.months
         return data
     data["date"] = _iso(step.date)
     data["cycle_start"] = _iso(step.cycle_start)

@@ -42,6 +42,10 @@ class Outcome(StrEnum):
     NON_RESPONDER = "non-responder"
 
 
+WAITING_FOR_DONOR_LOT = "donor-lot"
+FOLLOW_UPS_IN_PREGNANCY = ("hold", "drop")
+
+
 class PlanRefused(Exception):
     """No plan satisfies the rules; ``str(error)`` is a sentence for the coordinator."""
 
@@ -57,6 +61,10 @@ class Protocol:
     ``min_period_gap_days``: reported period starts closer than this are near-duplicates;
     ``missed_period_tolerance_days``: an interval this close to 2 or 3 typical cycles is read
     as missed period reports.
+    ``uc_thaw_lead_days``: a donor-lot dose (umbilical cord) is thawed and prepared for this
+    many days after it is allocated before it can be infused.
+    ``follow_ups_in_pregnancy``: "hold" (listed as held, planned again once the pregnancy
+    ended) or "drop" (left out of the plan from the positive test on).
     """
 
     preferred_infusion_day: int = 10
@@ -73,6 +81,8 @@ class Protocol:
     response_window_days: int = 3
     min_period_gap_days: int = 10
     missed_period_tolerance_days: int = 4
+    uc_thaw_lead_days: int = 2
+    follow_ups_in_pregnancy: str = "hold"
 
 
 DEFAULT_PROTOCOL = Protocol()  # DESIGN §2's defaults, checked once (the planner skips it)
@@ -87,15 +97,33 @@ class Thickness(NamedTuple):
     step_key: str | None = None
 
 
+class PregnancyTest(NamedTuple):
+    """A pregnancy test's day and result; a plain ``(date, bool)`` tuple reads the same."""
+
+    on: date
+    positive: bool
+
+
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What has happened so far. ``thickness_results`` holds ``Thickness`` (or (date, mm))."""
+    """What has happened so far. ``thickness_results`` holds ``Thickness`` (or (date, mm)).
+
+    Umbilical-cord courses have no harvest or batch release: ``lot_allocated_on`` is the day a
+    dose of a released donor lot was reserved for the next infusion (None: none is), and
+    ``expires_on`` that lot's expiry. ``transfer_on``: the embryo transfer was done.
+    ``pregnancy_tests`` hold ``PregnancyTest`` (or (date, positive)); ``pregnancy_ended_on``:
+    a miscarriage or an ectopic pregnancy ended the pregnancy a positive test found.
+    """
 
     harvested_on: date | None = None
     released_on: date | None = None
     expires_on: date | None = None
     infusions_done: tuple[date, ...] = ()
     thickness_results: tuple[Thickness | tuple[date, float], ...] = ()
+    lot_allocated_on: date | None = None
+    transfer_on: date | None = None
+    pregnancy_tests: tuple[PregnancyTest | tuple[date, bool], ...] = ()
+    pregnancy_ended_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +157,7 @@ class Step:
     a planned visit may move to. The expansion's ``date`` is its start. The transfer window has
     ``window_start``/``window_end`` and ``suggested`` transfer days instead of a date.
     ``tentative``: the date hangs on a predicted CD1, give or take ``uncertainty_days``.
+    ``held``: a follow-up held while the patient is pregnant (no date).
     """
 
     key: str
@@ -150,6 +179,7 @@ class Step:
     expires_on: date | None = None
     suggested: tuple[date, ...] = ()
     thickness_mm: float | None = None
+    held: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,7 +210,12 @@ class RejectedChoice:
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """A course's steps in date order, with sentences a coordinator should read."""
+    """A course's steps in date order, with sentences a coordinator should read.
+
+    ``waiting_for``: what the course waits for before its next infusion can be planned
+    (``WAITING_FOR_DONOR_LOT``: an umbilical-cord course with no donor-lot dose allocated);
+    empty when nothing. ``pregnant_from``: the positive test that stopped cycle planning.
+    """
 
     cycle: CycleEstimate
     steps: tuple[Step, ...]
@@ -188,6 +223,8 @@ class Plan:
     outcome: Outcome = Outcome.PENDING
     observations: tuple[Observation, ...] = ()
     rejected_choices: tuple[RejectedChoice, ...] = ()
+    waiting_for: str = ""
+    pregnant_from: date | None = None
 
     def step(self, key: str) -> Step:
         for step in self.steps:

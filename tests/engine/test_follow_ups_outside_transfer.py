@@ -98,12 +98,15 @@ def courses(draw) -> CourseInput:
         gap = min(45, max(21, length + draw(st.integers(-jitter, jitter))))
         starts.append(starts[-1] - timedelta(days=gap))
     done = draw(st.integers(0, 2))
-    facts = Facts(released_on=last)
+    source = draw(st.sampled_from(Source))
+    # cells released, or a donor-lot dose allocated, on the last CD1
+    cells = "lot_allocated_on" if source == Source.UMBILICAL_CORD else "released_on"
+    facts = Facts(**{cells: last})
     if done:
         infused = tuple(last + timedelta(days=7 + 35 * k) for k in range(done))
-        facts = Facts(released_on=last, infusions_done=infused)
+        facts = Facts(**{cells: last}, infusions_done=infused)
     return CourseInput(
-        source=draw(st.sampled_from(Source)),
+        source=source,
         route=Route.INTRAUTERINE,
         planned_infusions=draw(st.integers(max(1, done), 3)),
         not_before=last,

@@ -142,19 +142,6 @@ def test_menstrual_blood_harvest_closed_day_2_ties_to_day_1():
     assert result.step("harvest").date == day_of(28, 1, 2)
 
 
-def test_umbilical_cord_has_no_harvest_and_expands_from_first_open_day():
-    saturday = date(2025, 1, 11)
-    uc = course(
-        source=Source.UMBILICAL_CORD, not_before=saturday, open_weekdays=frozenset(range(5))
-    )
-    result = plan(uc)
-    assert StepKind.HARVEST not in {s.kind for s in result.steps}
-    expansion = result.step("expansion")
-    assert expansion.date == date(2025, 1, 13)
-    assert expansion.ready_by == date(2025, 2, 3)
-    assert result.step("infusion-1").date >= date(2025, 2, 3)
-
-
 def test_harvest_recorded_is_done_and_infusion_implies_harvest():
     harvested = plan(course(facts=Facts(harvested_on=date(2025, 1, 2))))
     assert harvested.step("harvest").done and harvested.step("harvest").date == date(2025, 1, 2)
