@@ -6,19 +6,24 @@ from scheduling.views import (
     booking,
     calendar,
     clinic_admin,
+    consent,
     courses,
+    disclosure,
     feeds,
     health,
     outcomes,
+    outcomes_report,
     patient_links,
     patients,
     recording,
+    reschedule,
     today,
 )
 
 urlpatterns = [
     path("", today.today, name="today"),
     path("healthz", health.healthz, name="healthz"),
+    path("reschedule-requests/<int:pk>/resolve", reschedule.resolve, name="reschedule-resolve"),
     path("audit/", audit.audit_log, name="audit-log"),
     path("audit/export.csv", audit.audit_export, name="audit-export"),
     path("patients/<int:pk>/", patients.patient_detail, name="patient-detail"),
@@ -26,6 +31,16 @@ urlpatterns = [
     path("calendar/", calendar.calendar_page, name="calendar"),
     path("calendar/events.json", calendar.events_json, name="calendar-events"),
     path("appointments/<int:pk>/move", calendar.move, name="appointment-move"),
+    path(
+        "appointments/<int:pk>/allowed-days.json",
+        calendar.allowed_days_json,
+        name="appointment-allowed-days",
+    ),
+    path(
+        "appointments/<int:pk>/free-times.json",
+        calendar.free_times_json,
+        name="appointment-free-times",
+    ),
     path("appointments/<int:pk>/book", booking.book, name="appointment-book"),
     path("appointments/<int:pk>/confirm", booking.confirm, name="appointment-confirm"),
     path("appointments/<int:pk>/cancel", booking.cancel, name="appointment-cancel"),
@@ -67,4 +82,16 @@ urlpatterns = [
     path("courses/<int:course_pk>/outcome", outcomes.outcome, name="course-outcome"),
     path("courses/<int:course_pk>/close", outcomes.close, name="course-close"),
     path("courses/<int:course_pk>/reopen", outcomes.reopen, name="course-reopen"),
+    path("courses/<int:course_pk>/consent", consent.consent_record, name="consent-record"),
+    path(
+        "courses/<int:course_pk>/consent/withdraw",
+        consent.consent_withdraw,
+        name="consent-withdraw",
+    ),
+    path("consents/<int:pk>/document", consent.consent_document, name="consent-document"),
+    # Outcomes and transparency (issue 15): the report, its export, the public disclosure.
+    path("outcomes/", outcomes_report.outcomes_page, name="outcomes-report"),
+    path("outcomes/export.csv", outcomes_report.outcomes_export, name="outcomes-export"),
+    path("disclosure/<slug:slug>/", disclosure.disclosure_page, name="disclosure"),
+    path("disclosure/<slug:slug>/report.pdf", disclosure.disclosure_pdf, name="disclosure-pdf"),
 ]

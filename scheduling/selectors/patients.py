@@ -10,15 +10,22 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery
 from scheduling import timeline
 from scheduling.models import (
     ACTIVE_STATUSES,
+    AppointmentKind,
     AppointmentStatus,
     Clinic,
     Course,
+    CourseStatus,
     Patient,
     PeriodStart,
     PeriodStartStatus,
+    RescheduleRequest,
 )
+from scheduling.selectors.consent import has_consent
 from scheduling.selectors.courses import course_input
 from scheduling.timeline.steps import label, sentence
+
+# How services/outcomes.py cancels the visits a pregnancy holds.
+HELD_REASON_START = "Pregnancy confirmed on"
 
 
 def patient_search(*, clinic: Clinic, q: str = "", stage: str = "") -> QuerySet[Patient]:
@@ -131,6 +138,23 @@ class CourseView:
         )
         return [w for w in self.plan.warnings if not rejected or not w.startswith(rejected)]
 
+    @property
+    def consent_in_force(self) -> bool:
+        return has_consent(self.course)
+
+    @property
+    def held_follow_ups(self) -> list:
+        """Follow-ups held while she is pregnant (services/outcomes.py), to plan again after."""
+        if self.course.status != CourseStatus.PREGNANT:
+            return []
+        return list(
+            self.course.appointments.filter(
+                kind=AppointmentKind.FOLLOW_UP,
+                status=AppointmentStatus.CANCELLED,
+                cancel_reason__startswith=HELD_REASON_START,
+            ).order_by("starts_at")
+        )
+
 
 def course_views(patient: Patient) -> list[CourseView]:
     views = []
@@ -167,6 +191,15 @@ def cycle_history(patient: Patient) -> list[tuple[PeriodStart, int | None]]:
         for start in starts
     ]
     return rows[::-1]
+
+
+def open_reschedule_requests(patient: Patient) -> list[RescheduleRequest]:
+    """Her requests no one has answered yet, oldest first, with the visit each is about."""
+    return list(
+        patient.reschedule_requests.filter(resolved_at__isnull=True)
+        .select_related("appointment")
+        .order_by("created_at")
+    )
 
 
 def open_appointments(patient: Patient):

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from scheduling import policy
+from scheduling.history import entries as history_entries
 from scheduling.models import AuditAction
 from scheduling.selectors.audit import clinic_log
 
@@ -27,6 +28,10 @@ OBJECT_TYPES = [
     ("periodstart", "Reported period"),
     ("thicknessmeasurement", "Thickness result"),
 ]
+
+
+# A page holds whole acts as a rule: a re-plan writes dozens of events at once.
+EVENTS_PER_PAGE = 200
 
 
 class AuditFilterForm(forms.Form):
@@ -52,8 +57,9 @@ def audit_log(request):
     form, events = _events(request)
     if events is None:
         return render(request, "audit/log.html", {"form": form, "page": None}, status=400)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/log.html", {"form": form, "page": page})
+    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    entries = history_entries(page.object_list, clinic=request.clinic)
+    return render(request, "audit/log.html", {"form": form, "page": page, "entries": entries})
 
 
 class _Echo:

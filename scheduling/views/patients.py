@@ -9,7 +9,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from scheduling import audit, policy
 from scheduling.forms.patients import PatientForm, PatientSearchForm
 from scheduling.forms.recording import PeriodStartForm
-from scheduling.models import Patient
+from scheduling.history import entries as history_entries
+from scheduling.models import AuditAction, Patient
 from scheduling.selectors import messaging
 from scheduling.selectors import patients as selectors
 from scheduling.selectors.audit import history_for
@@ -50,12 +51,15 @@ def patient_list(request):
     )
 
 
-HISTORY_ROWS = 50
+# Events read for the page: a re-plan writes dozens at once, shown as one entry.
+HISTORY_EVENTS = 400
 MESSAGE_ROWS = 30
 
 
-def history(obj) -> list:
-    return list(history_for(obj)[:HISTORY_ROWS])
+def history(patient: Patient) -> list:
+    """Her history in words; openings of the record are in the audit log, not here."""
+    events = history_for(patient).exclude(action=AuditAction.VIEW)[:HISTORY_EVENTS]
+    return history_entries(events, clinic=patient.clinic)
 
 
 def _messaging(patient: Patient) -> tuple[list, list]:
@@ -84,6 +88,7 @@ def patient_detail(request, pk: int):
             "reminders": reminders,
             "emails": emails,
             "history": history(patient),
+            "reschedule_requests": selectors.open_reschedule_requests(patient),
             "period_form": PeriodStartForm(),
             "can_edit": policy.allowed(request, policy.Action.EDIT_PATIENTS),
             "can_book": policy.allowed(request, policy.Action.BOOK),
