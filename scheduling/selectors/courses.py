@@ -6,13 +6,17 @@ from django.utils import timezone
 
 from scheduling import timeline
 from scheduling.models import (
+    AllocationStatus,
     Appointment,
     AppointmentKind,
     AppointmentStatus,
     BatchStatus,
     CellBatch,
+    CellSource,
     Clinic,
     Course,
+    DoseAllocation,
+    OutcomeKind,
     Patient,
     PeriodStartStatus,
     ThicknessMeasurement,
@@ -36,6 +40,8 @@ def clinic_protocol(clinic: Clinic, course: Course | None = None) -> timeline.Pr
         max_infusions=pick("max_infusions"),
         transfer_wait_cycles=pick("transfer_wait_cycles"),
         follow_up_months=clinic.follow_up_month_numbers,
+        uc_thaw_lead_days=clinic.uc_thaw_lead_days,
+        follow_ups_in_pregnancy=clinic.follow_ups_in_pregnancy,
     )
 
 
@@ -71,16 +77,22 @@ def course_facts(course: Course, appointments: list[Appointment] | None = None) 
             steps_done[appointment.pk] = appointment.step_key
     for days in done.values():
         days.sort()
-    batch = current_batch(course)
-    harvested_on = done.get(AppointmentKind.HARVEST, [None])[0]
-    if batch is not None and harvested_on is None:
-        # A UC donor lot has no harvest: its expansion start stands in for it (engine rule).
-        harvested_on = batch.expansion_started_on
-    released = batch is not None and batch.status in (BatchStatus.RELEASED, BatchStatus.EXHAUSTED)
+    if course.source == CellSource.UMBILICAL_CORD:
+        cells = _donor_dose(course)  # no harvest, no batch: a dose of a donor lot
+    else:
+        batch = current_batch(course)
+        released = batch is not None and batch.status in (
+            BatchStatus.RELEASED,
+            BatchStatus.EXHAUSTED,
+        )
+        cells = {
+            "harvested_on": done.get(AppointmentKind.HARVEST, [None])[0],
+            "released_on": batch.qc_released_on if released else None,
+            "expires_on": batch.expires_on if batch is not None else None,
+        }
     return timeline.Facts(
-        harvested_on=harvested_on,
-        released_on=batch.qc_released_on if released else None,
-        expires_on=batch.expires_on if batch is not None else None,
+        **cells,
+        **_outcome_facts(course),
         infusions_done=tuple(done.get(AppointmentKind.INFUSION, ())),
         thickness_results=tuple(
             timeline.Thickness(
@@ -91,6 +103,62 @@ def course_facts(course: Course, appointments: list[Appointment] | None = None) 
             for measurement in course.measurements.order_by("measured_on", "pk")
         ),
     )
+
+
+def _donor_dose(course: Course) -> dict:
+    """The donor-lot dose reserved for the course's next infusion: the day it was reserved
+    (in the clinic's zone) and the lot's expiry."""
+    allocation = (
+        DoseAllocation.objects.filter(course=course, status=AllocationStatus.RESERVED)
+        .select_related("lot")
+        .order_by("-reserved_at")
+        .first()
+    )
+    if allocation is None:
+        return {}
+    return {
+        "lot_allocated_on": allocation.reserved_at.astimezone(course.clinic.zone).date(),
+        "expires_on": allocation.lot.expires_on,
+    }
+
+
+def _outcome_facts(course: Course) -> dict:
+    """The latest embryo transfer, the pregnancy tests after it and the end of a pregnancy
+    they found (a miscarriage or an ectopic pregnancy): what the engine plans around."""
+    rows = list(
+        course.outcomes.filter(
+            kind__in=(
+                OutcomeKind.TRANSFER,
+                OutcomeKind.PREGNANCY_TEST,
+                OutcomeKind.MISCARRIAGE,
+                OutcomeKind.ECTOPIC,
+            )
+        )
+        .order_by("occurred_on", "pk")
+        .values_list("kind", "occurred_on", "positive")
+    )
+    transfers = [day for kind, day, _ in rows if kind == OutcomeKind.TRANSFER]
+    if not transfers:
+        return {}
+    transfer = transfers[-1]
+    tests = {
+        day: bool(positive)
+        for kind, day, positive in rows
+        if kind == OutcomeKind.PREGNANCY_TEST and day >= transfer
+    }
+    positives = [day for day, positive in tests.items() if positive]
+    ended = [
+        day
+        for kind, day, _ in rows
+        if kind in (OutcomeKind.MISCARRIAGE, OutcomeKind.ECTOPIC)
+        and positives
+        and day >= positives[0]
+    ]
+    return {
+        "transfer_on": transfer,
+        "pregnancy_tests": tuple(timeline.PregnancyTest(day, test) for day, test in tests.items()),
+        "pregnancy_ended_on": ended[-1] if ended else None,
+    }
 
 
 def _response_key(measurement: ThicknessMeasurement, steps_done: dict) -> str | None:

@@ -19,20 +19,6 @@ _day = date.fromordinal
 class TransferAndFollowUps:
     """The planner's steps after its last infusion."""
 
-    def _transfer_done_without_window(self) -> None:
-        transfer = self.course.facts.transfer_on
-        if transfer is None:
-            return
-        step = Step(
-            key="transfer-window",
-            kind=StepKind.TRANSFER_WINDOW,
-            date=transfer,
-            done=True,
-            window_start=transfer,
-            window_end=transfer,
-        )
-        self.items.append((transfer.toordinal(), RANK[step.kind], len(self.items), step))
-
     def _plan_transfer(self, last_index: int) -> None:
         cycles = self.cycles
         first = last_index + self.course.protocol.transfer_wait_cycles + 1

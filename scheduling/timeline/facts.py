@@ -174,12 +174,6 @@ def _check_course_end(facts: Facts) -> None:
             f"({allocated}).",
             "expires_on",
         )
-    done = facts.infusions_done
-    if transfer and done and transfer <= max(done):
-        raise InvalidFact(
-            f"The embryo transfer ({transfer}) must be after the last infusion ({max(done)}).",
-            "transfer_on",
-        )
     try:
         tests = pregnancy_tests(facts)
     except TypeError:

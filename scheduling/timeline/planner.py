@@ -18,8 +18,8 @@ Rules the issue left open, decided here:
   after the allocation plus ``uc_thaw_lead_days``, before the lot's expiry; the infusions after
   it follow the usual rules. Without a dose the plan stops after the done steps (no infusion,
   transfer window or follow-up) and says so (``Plan.waiting_for``).
-* A done transfer (``Facts.transfer_on``): no further infusion, the window is done (no
-  suggested day). A positive pregnancy test: see ``pregnancy``.
+* A done transfer (``Facts.transfer_on``): the window is done (no suggested day; follow-ups
+  still keep out of it). A positive pregnancy test: see ``pregnancy``.
 * A harvest or expansion start implied by later facts but never recorded is left out (there is
   no real date to show); nothing is re-planned before a done infusion.
 * Decision: only the response result of the last done infusion (see ``response``): responded
@@ -234,11 +234,7 @@ class Planner(TransferAndFollowUps, CourseRules):
         self.last_infusion = last_day
         dropped = self.course.dropped_steps
         facts = self.course.facts
-        if self.waiting_for:
-            pass  # the next infusion is not planned: nothing after it can be
-        elif last_day == 0:  # a transfer recorded before any infusion: nothing to follow
-            self._transfer_done_without_window()
-        else:
+        if not self.waiting_for:  # else the next infusion is not planned: nothing after it
             if "transfer-window" not in dropped or facts.transfer_on:
                 self._plan_transfer(last_index)
             self._plan_follow_ups(last_day)
@@ -325,8 +321,6 @@ class Planner(TransferAndFollowUps, CourseRules):
                     "(the ultrasound in the next cycle's late-proliferative window)."
                 )
         total = max(course.planned_infusions, len(done))
-        if course.facts.transfer_on is not None:
-            total = len(done)  # the embryo is transferred: no further infusion
         response = responses.get(len(done)) if done else None
         if response is not None:
             anchor = cycles.locate(response.on.toordinal())[0]

@@ -57,15 +57,6 @@ def test_a_done_transfer_has_no_suggested_days_and_keeps_follow_ups_out_of_its_w
     assert plan_to_dict(after)["steps"][-4]["date"] == transfer.isoformat()
 
 
-def test_a_transfer_stops_further_infusions():
-    base = replace(course(28, facts=released_in(28, 1)), planned_infusions=2)
-    first = plan(base)
-    infused = first.step("infusion-1").date
-    facts = replace(base.facts, infusions_done=(infused,), transfer_on=infused + timedelta(30))
-    result = plan(replace(base, facts=facts))
-    assert [s.key for s in result.steps if s.kind == StepKind.INFUSION] == ["infusion-1"]
-
-
 def test_a_positive_test_holds_the_follow_ups_and_a_negative_one_changes_nothing():
     base, facts = responded()
     transfer = plan(replace(base, facts=facts)).step("transfer-window").suggested[0]
@@ -112,9 +103,6 @@ def test_impossible_pregnancy_facts_are_refused():
     with pytest.raises(InvalidFact) as error:  # a test needs a transfer before it
         plan(replace(base, facts=replace(facts, pregnancy_tests=((infused + timedelta(9), True),))))
     assert error.value.field == "pregnancy_test"
-    with pytest.raises(InvalidFact) as error:  # a transfer after the infusions
-        plan(replace(base, facts=replace(facts, transfer_on=infused)))
-    assert error.value.field == "transfer_on"
     transferred = replace(facts, transfer_on=infused + timedelta(40))
     with pytest.raises(InvalidFact) as error:  # an end without a positive test
         plan(replace(base, facts=replace(transferred, pregnancy_ended_on=infused + timedelta(60))))
