@@ -19,6 +19,15 @@ PYTHON = sys.executable
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - demo logins, printed on purpose
 
 
+def site_url(env: dict, host: str, port: str) -> str:
+    """SITE_URL when set, else the address the web server is started on."""
+    if env.get("SITE_URL"):
+        return env["SITE_URL"].rstrip("/")
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - listening everywhere: name this machine
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
 def manage(*args: str, env: dict) -> None:
     subprocess.run([PYTHON, "manage.py", *args], cwd=BASE_DIR, env=env, check=True)  # noqa: S603
 
@@ -54,6 +63,9 @@ def main() -> int:
 
     host = env.get("HOST", "127.0.0.1")
     port = env.get("PORT", "8000")
+    # Links in emails (rendered by the Celery worker) and the sign-in address printed below
+    # name the address the web server listens on, unless SITE_URL says otherwise.
+    env["SITE_URL"] = site_url(env, host, port)
     children: dict[str, subprocess.Popen] = {}
     stopping = False
 
@@ -87,7 +99,8 @@ def main() -> int:
             env,
         )  # fmt: skip
         print(
-            f"\nEndoplan is running at http://{host}:{port}/\n"
+            f"\nEndoplan is running at {env['SITE_URL']}/\n"
+            f"Sign in at {env['SITE_URL']}/login/ (clinic: Demo Fertility Clinic)\n"
             f"Demo logins (password {DEMO_PASSWORD}):\n"
             "  coordinator  — coordinator: calendar, bookings, today's work\n"
             "  physician    — physician: procedure lists, thickness results\n"

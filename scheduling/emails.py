@@ -190,6 +190,17 @@ def reminder_email(reminder) -> OutgoingEmail:
     )
 
 
+def patient_day(value: dt.date | dt.datetime, *, long: bool = False) -> str:
+    """A day as the patient reads it: "Tue 8 Dec" ("Tuesday 8 December" when `long`), with the
+    year when it is not this year in her time zone ("Tue 4 Jan 2028"). Call it while rendering
+    in her language and time zone (`render_email` sets both)."""
+    day = timezone.localtime(value).date() if isinstance(value, dt.datetime) else value
+    pattern = "l j F" if long else "D j M"
+    if day.year != timezone.localdate().year:
+        pattern += " Y"
+    return formats.date_format(day, pattern)
+
+
 class LocalStart:
     """An appointment's start as the patient reads it, for templates (`{{ when.time }}`).
 
@@ -200,33 +211,39 @@ class LocalStart:
     def __init__(self, starts_at: dt.datetime):
         self.starts_at = starts_at
 
-    def _format(self, pattern: str) -> str:
-        return formats.date_format(timezone.localtime(self.starts_at), pattern)
-
     @cached_property
     def date(self) -> str:
-        return self._format("l j F Y")
+        return patient_day(self.starts_at, long=True)
 
     @cached_property
     def day(self) -> str:
-        return self._format("l j F")
+        return patient_day(self.starts_at, long=True)
 
     @cached_property
     def short_date(self) -> str:
-        return self._format("D j M")
+        return patient_day(self.starts_at)
 
     @cached_property
     def time(self) -> str:
-        return self._format("H:i")
+        return formats.date_format(timezone.localtime(self.starts_at), "H:i")
 
 
 @dataclass
 class DateChange:
-    """One line of the "your dates changed" email, in the patient's words."""
+    """One line of the "your dates changed" email, in the patient's words: a visit moved
+    (`old` and `new`), added (`new` only) or no longer needed (`old` only)."""
 
     what: str
-    old: object
-    new: object
+    old: dt.date | None
+    new: dt.date | None
+
+    @property
+    def added(self) -> bool:
+        return self.old is None
+
+    @property
+    def dropped(self) -> bool:
+        return self.new is None
 
 
 def describe_step(key: str) -> str:
@@ -236,13 +253,22 @@ def describe_step(key: str) -> str:
     return "visit"
 
 
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
 def plan_changes_email(patient: Patient, changes: list[dict]) -> OutgoingEmail:
     lines = [
         DateChange(
-            what=describe_step(change["key"]),
-            old=dt.date.fromisoformat(change["old"]),
-            new=dt.date.fromisoformat(change["new"]) if change["new"] else None,
+            what=describe_step(change["key"]), old=_day(change["old"]), new=_day(change["new"])
         )
-        for change in sorted(changes, key=lambda change: change["old"])
+        for change in changes
+        if change["old"] or change["new"]
     ]
-    return OutgoingEmail(patient=patient, kind="plan-changed", context={"changes": lines})
+    lines.sort(key=lambda line: line.new or line.old)
+    context = {
+        "added": [line for line in lines if line.added],
+        "moved": [line for line in lines if not line.added and not line.dropped],
+        "dropped": [line for line in lines if line.dropped],
+    }
+    return OutgoingEmail(patient=patient, kind="plan-changed", context=context)

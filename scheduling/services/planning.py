@@ -139,6 +139,7 @@ class _Reconcile:
             if appointment is None:
                 if not step.done:
                     self.result.touched.append(self._create(step, day))
+                    self.result.changes.append(timeline.Change(step.key, None, day))
             elif step.done and step.kind == timeline.StepKind.ULTRASOUND:
                 self._done_elsewhere(appointment, day)
             elif step.done:

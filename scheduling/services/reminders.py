@@ -266,12 +266,13 @@ def period_reported_since(patient: Patient, expected_on: dt.date) -> bool:
 
 
 def plan_changes_notify(*, course: Course, changes: Sequence[PlanChange]) -> None:
-    """One email to the patient listing the visits whose dates moved: an outbox row, due now,
-    written in the caller's transaction (so it is sent exactly when the move is saved)."""
+    """One email to the patient listing the visits that are new, moved or no longer needed: an
+    outbox row, due now, written in the caller's transaction (so it is sent exactly when the
+    change is saved)."""
     moved = [
         {"key": change.key, "old": _iso(change.old_date), "new": _iso(change.new_date)}
         for change in changes
-        if change.old_date is not None and change.old_date != change.new_date
+        if change.old_date != change.new_date
     ]
     if not moved:
         return

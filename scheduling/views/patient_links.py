@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 
 from scheduling import ics, links
 from scheduling.links import LinkError, Purpose
-from scheduling.models import Appointment, Patient
+from scheduling.models import Appointment, AppointmentStatus, Patient
 from scheduling.services import patient_links as actions
 
 
@@ -53,6 +53,21 @@ def _used(request, clinic):
     return _problem(request, "This link has already been used.", status=410, clinic=clinic)
 
 
+def _already_done(request, link: links.Link, appointment: Appointment):
+    """A confirm link opened again (a second click, a forwarded email): the visit it confirmed
+    still stands as confirmed, so say so rather than apologise."""
+    appointment.refresh_from_db()
+    if not (
+        link.purpose == Purpose.CONFIRM
+        and appointment.status == AppointmentStatus.CONFIRMED
+        and appointment.version == link.version
+    ):
+        return None
+    with _as_patient(appointment.patient):
+        context = {"appointment": appointment, "clinic": appointment.clinic, "already": True}
+        return render(request, "links/confirm.html", context)
+
+
 def _appointment_for(link: links.Link) -> Appointment | None:
     return (
         Appointment.objects.select_related("clinic", "patient").filter(pk=link.subject_id).first()
@@ -69,7 +84,7 @@ def _appointment_action(request, token: str, purpose: Purpose, template: str, ac
         return _problem(request, "This appointment no longer exists.", status=410)
     clinic = appointment.clinic
     if actions.link_is_used(link):
-        return _used(request, clinic)
+        return _already_done(request, link, appointment) or _used(request, clinic)
     with _as_patient(appointment.patient):
         try:
             actions.link_appointment(link)
@@ -80,7 +95,7 @@ def _appointment_action(request, token: str, purpose: Purpose, template: str, ac
             try:
                 act(link, request)
             except actions.LinkUsed:
-                return _used(request, clinic)
+                return _already_done(request, link, appointment) or _used(request, clinic)
             except actions.AppointmentChanged:
                 return _changed(request, clinic)
             except ValidationError as error:
