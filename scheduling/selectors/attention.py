@@ -1,7 +1,7 @@
 """What needs a coordinator's attention today: one query per list, whatever the clinic's size."""
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.utils import timezone
 
@@ -43,22 +43,8 @@ class Attention:
 
     @property
     def total(self) -> int:
-        return sum(
-            len(items)
-            for items in (
-                self.needs_rebooking,
-                self.outcome_not_recorded,
-                self.unplannable,
-                self.periods_to_check,
-                self.cd1_due,
-                self.batches_due,
-                self.results_overdue,
-                self.unconfirmed,
-                self.failed_reminders,
-                self.missed_reminders,
-                self.reschedule_requests,
-            )
-        )
+        """Every list counts: a list added to the dataclass is counted without more code."""
+        return sum(len(getattr(self, f.name)) for f in fields(self))
 
 
 def attention_for(*, clinic: Clinic, now: dt.datetime | None = None) -> Attention:

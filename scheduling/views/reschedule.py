@@ -16,6 +16,7 @@ class ResolveForm(forms.Form):
     resolution = forms.CharField(
         label="What was done",
         max_length=RESOLUTION_MAX,
+        error_messages={"required": "Say what was done, e.g. “moved to Thu 10 Dec 09:00”."},
         help_text="E.g. “moved to Thu 10 Dec 09:00”, “called her, she keeps the date”.",
     )
 
@@ -41,6 +42,11 @@ def resolve(request, pk: int):
     return render(
         request,
         "scheduling/reschedule_resolve.html",
-        {"form": form, "reschedule": reschedule, "back_url": patient_page},
+        {
+            "form": form,
+            "reschedule": reschedule,
+            "back_url": patient_page,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+        },
         status=422 if form.errors else 200,
     )

@@ -95,6 +95,22 @@ def feed(w: World) -> list:
     return [w.feed.pk]
 
 
+def reschedule_request(w: World) -> list:
+    visit = w.appointment
+    request = models.RescheduleRequest.objects.create(
+        clinic=visit.clinic, patient=visit.patient, appointment=visit, appointment_version=1
+    )
+    return [request.pk]
+
+
+def consent_with_document(w: World) -> list:
+    from django.core.files.base import ContentFile
+
+    consent = w.course.consents.get()
+    consent.document.save("consent-matrix.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    return [consent.pk]
+
+
 MATRIX: dict[str, Row] = {
     # Sign-in and accounts
     "login": Row(anon="O"),
@@ -130,6 +146,9 @@ MATRIX: dict[str, Row] = {
     "course-outcome": Row(args=course, roles="DODD"),
     "course-close": Row(args=course, roles="ODDO"),
     "course-reopen": Row(args=course, method="post", roles="ODDO"),
+    "consent-record": Row(args=course, roles="ODDO"),
+    "consent-withdraw": Row(args=course, roles="ODDO"),
+    "consent-document": Row(args=consent_with_document, roles="OODO"),
     "calendar": Row(roles="OODO"),
     "calendar-events": Row(roles="OODO"),
     "appointment-move": Row(args=appointment, roles="ODDO", method="post"),
@@ -138,6 +157,7 @@ MATRIX: dict[str, Row] = {
     "appointment-cancel": Row(args=appointment, roles="ODDO"),
     "appointment-no-show": Row(args=appointment, roles="ODDO"),
     "appointment-done": Row(args=appointment, roles="OODO"),
+    "reschedule-resolve": Row(args=reschedule_request, roles="ODDO"),
     "batch-list": Row(roles="OOOO"),
     "batch-detail": Row(args=batch, roles="OOOO"),
     "clinic-settings": Row(roles="DDDO"),
