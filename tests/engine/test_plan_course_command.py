@@ -230,3 +230,87 @@ def test_facts_are_checked_against_today(args, needle):
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and needle in result.stderr
+
+
+# -- donor lots, transfer and pregnancy (issue 12) ---------------------------------------------
+
+UC_COURSE = ["--source", "umbilical-cord", "--route", "intrauterine", *BASE]
+UC_COURSE += ["--not-before", "2025-01-06", "--today", "2025-01-20"]
+
+
+def test_help_documents_the_course_end_flags():
+    result = run("--help")
+    assert result.returncode == 0
+    for flag in ("--transfer", "--pregnancy-test", "--lot-released", "positive|negative"):
+        assert flag in result.stdout
+
+
+def test_a_uc_course_infuses_after_the_lead_time_from_the_lot_release():
+    data = run_json(*UC_COURSE, "--lot-released", "2025-01-14")
+    kinds = [step["kind"] for step in data["steps"]]
+    assert "harvest" not in kinds and "expansion" not in kinds
+    infusion = next(step for step in data["steps"] if step["kind"] == "infusion")
+    assert (infusion["date"], infusion["cycle_day"]) == ("2025-01-16", 11)  # CD9 + 2 days
+    assert data["waiting_for"] is None
+    slower = run_json(*UC_COURSE, "--lot-released", "2025-01-14", "--thaw-lead-days", "5")
+    assert next(s for s in slower["steps"] if s["kind"] == "infusion")["date"] == "2025-02-12"
+
+
+def test_a_uc_course_without_a_lot_waits_and_says_so():
+    result = run(*UC_COURSE)
+    assert result.returncode == 0, result.stderr
+    assert "Waiting for a donor lot" in result.stdout
+    assert run_json(*UC_COURSE)["waiting_for"] == "donor-lot"
+
+
+def test_transfer_and_a_positive_test_hold_the_follow_ups():
+    infused = ["--released", "2025-01-10", "--infused", "2025-01-15"]
+    facts = [*infused, "--thickness", "2025-02-14:8.0:ultrasound-1", "--today", "2025-05-10"]
+    data = run_json(*COURSE, *facts, "--transfer", "2025-04-18")
+    window = next(s for s in data["steps"] if s["kind"] == "embryo-transfer-window")
+    assert window["done"] and window["suggested"] == [] and window["date"] == "2025-04-18"
+    pregnant = [*facts, "--transfer", "2025-04-18", "--pregnancy-test", "2025-04-28:positive"]
+    data = run_json(*COURSE, *pregnant, "--not-before", "2025-04-28")
+    assert data["pregnant_from"] == "2025-04-28"
+    follow_ups = [s for s in data["steps"] if s["kind"] == "follow-up"]
+    assert len(follow_ups) == 3 and all(s["held"] and s["date"] is None for s in follow_ups)
+    text = run(*COURSE, *pregnant, "--not-before", "2025-04-28")
+    assert "held (pregnant)" in text.stdout and "Pregnant from 2025-04-28" in text.stdout
+    dropped = run_json(
+        *COURSE, *pregnant, "--not-before", "2025-04-28", "--follow-ups-in-pregnancy", "drop"
+    )
+    assert not [s for s in dropped["steps"] if s["kind"] == "follow-up"]
+    negative = [*facts, "--transfer", "2025-04-18", "--pregnancy-test", "2025-04-28:negative"]
+    data = run_json(*COURSE, *negative, "--not-before", "2025-04-28")
+    assert data["pregnant_from"] is None
+    assert all(s["date"] for s in data["steps"] if s["kind"] == "follow-up")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--pregnancy-test", "2025-02-01:maybe"], "positive or YYYY-MM-DD:negative"),
+        (["--pregnancy-test", "2025-02-30:positive"], "2025-02-30"),
+        (["--transfer", "2025-13-01"], "2025-13-01"),
+        (["--lot-released", "yesterday"], "yesterday"),
+        (["--pregnancy-test", "2025-02-01:positive"], "needs an embryo transfer"),
+        (["--transfer", "2025-03-01"], "future"),
+        (["--lot-released", "2025-01-10"], "Only an umbilical-cord course"),
+    ],
+)
+def test_bad_course_end_values_exit_2_with_one_line(args, needle):
+    result = run(*COURSE, "--today", "2025-02-10", *args)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and needle in result.stderr
+
+
+def test_bad_uc_values_exit_2_with_one_line():
+    for args, needle in (
+        (["--harvested", "2025-01-08"], "no harvest"),
+        (["--lot-released", "2025-01-14", "--thaw-lead-days", "99"], "lead time"),
+        (["--lot-released", "2025-01-14", "--expires", "2025-01-10"], "must be after the dose"),
+    ):
+        result = run(*UC_COURSE, *args)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.count("\n") == 1 and needle in result.stderr

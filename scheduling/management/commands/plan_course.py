@@ -48,6 +48,16 @@ def _thickness(text: str) -> timeline.Thickness:
     return timeline.Thickness(_date(day), value, key or None)
 
 
+def _pregnancy_test(text: str) -> timeline.PregnancyTest:
+    """``YYYY-MM-DD:positive`` or ``YYYY-MM-DD:negative``."""
+    day, _, result = text.partition(":")
+    if result.lower() not in ("positive", "negative"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not YYYY-MM-DD:positive or YYYY-MM-DD:negative"
+        )
+    return timeline.PregnancyTest(_date(day), result.lower() == "positive")
+
+
 def _check_period_starts(starts: tuple[date, ...], today: date) -> None:
     """A reported period start is a past date a person typed: inside the plausible range."""
     for day in starts:
@@ -100,6 +110,37 @@ class Command(BaseCommand):
         parser.add_argument("--infused", type=_date, action="append", default=[])
         parser.add_argument("--thickness", type=_thickness, action="append", default=[])
         parser.add_argument(
+            "--lot-released",
+            type=_date,
+            help="umbilical-cord courses: the day a dose of a released donor lot was allocated "
+            "to the course (the infusion follows after the thaw lead time); --expires is the "
+            "lot's expiry. Without it a UC course waits for a donor lot",
+        )
+        parser.add_argument(
+            "--thaw-lead-days",
+            type=int,
+            default=timeline.Protocol().uc_thaw_lead_days,
+            help="days to thaw and prepare a donor-lot dose before it can be infused (default 2)",
+        )
+        parser.add_argument(
+            "--transfer", type=_date, help="the day the embryo transfer was done (YYYY-MM-DD)"
+        )
+        parser.add_argument(
+            "--pregnancy-test",
+            dest="pregnancy_tests",
+            type=_pregnancy_test,
+            action="append",
+            default=[],
+            help="YYYY-MM-DD:positive|negative (repeatable); a positive test stops planning "
+            "from her cycles from that day",
+        )
+        parser.add_argument(
+            "--follow-ups-in-pregnancy",
+            choices=["hold", "drop"],
+            default="hold",
+            help="while she is pregnant the follow-ups are held (listed, no date) or dropped",
+        )
+        parser.add_argument(
             "--today", type=_date, help="the clinic's today, for checking facts (default: today)"
         )
         parser.add_argument("--format", choices=["text", "json"], default="text")
@@ -113,6 +154,13 @@ class Command(BaseCommand):
             expires_on=options["expires"],
             infusions_done=tuple(options["infused"]),
             thickness_results=tuple(options["thickness"]),
+            lot_allocated_on=options["lot_released"],
+            transfer_on=options["transfer"],
+            pregnancy_tests=tuple(options["pregnancy_tests"]),
+        )
+        protocol = timeline.Protocol(
+            uc_thaw_lead_days=options["thaw_lead_days"],
+            follow_ups_in_pregnancy=options["follow_ups_in_pregnancy"],
         )
         course = timeline.CourseInput(
             source=timeline.Source(options["source"]),
@@ -124,6 +172,7 @@ class Command(BaseCommand):
             luteal_length=options["luteal_length"],
             open_weekdays=options["open_days"],
             closed_dates=frozenset(options["closed"]),
+            protocol=protocol,
             facts=facts,
         )
         try:
@@ -141,6 +190,10 @@ class Command(BaseCommand):
 
 
 def _when(step: timeline.Step) -> str:
+    if step.held:
+        return "held (pregnant)"
+    if step.kind == timeline.StepKind.TRANSFER_WINDOW and step.done:
+        return f"done {step.date} (window {step.window_start} to {step.window_end})"
     if step.kind == timeline.StepKind.TRANSFER_WINDOW:
         suggested = ", ".join(str(day) for day in step.suggested) or "none"
         return f"{step.window_start} to {step.window_end} (suggested {suggested})"
@@ -182,6 +235,10 @@ def render_text(result: timeline.Plan) -> str:
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
     for row in rows:
         lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+    if result.waiting_for == timeline.WAITING_FOR_DONOR_LOT:
+        lines += ["", "Waiting for a donor lot: no dose is allocated for the next infusion."]
+    if result.pregnant_from is not None:
+        lines += ["", f"Pregnant from {result.pregnant_from}: nothing planned from her cycles."]
     if result.warnings:
         lines += ["", "Warnings:", *(f"- {warning}" for warning in result.warnings)]
     return "\n".join(line.rstrip() for line in lines)
