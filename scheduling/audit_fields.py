@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 
 from django.db import models
+from django.db.models.fields.files import FieldFile
 
 from scheduling.models import (
     Appointment,
@@ -164,6 +165,8 @@ def plain(value):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
+    if isinstance(value, FieldFile):  # an uploaded document: its stored name, never its bytes
+        return value.name or None
     return value
 
 

@@ -60,6 +60,7 @@ CLINIC_PATHS: dict[str, str] = {
     "reminder": "appointment__clinic",
     "thicknessmeasurement": "course__clinic",
     "courseoutcome": "course__clinic",
+    "courseconsent": "course__clinic",
     "periodstart": "patient__clinic",
 }
 

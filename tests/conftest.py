@@ -17,6 +17,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(scope="session")
+def _private_media_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("private-media")
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, _private_media_dir):
+    """Uploaded documents (signed consent forms) go to a temporary directory, never var/."""
+    settings.PRIVATE_MEDIA_ROOT = _private_media_dir
+
+
 # Personas -------------------------------------------------------------------------------------
 
 

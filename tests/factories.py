@@ -68,12 +68,27 @@ class PatientFactory(factory.django.DjangoModelFactory):
 class CourseFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.Course
+        skip_postgeneration_save = True
 
     patient = factory.SubFactory(PatientFactory)
     clinic = factory.SelfAttribute("patient.clinic")
     source = models.CellSource.BONE_MARROW
     route = models.Route.INTRAUTERINE
     not_before = factory.LazyFunction(timezone.localdate)
+
+    @factory.post_generation
+    def consent(obj, create, extracted, **kwargs):
+        """Consent in force by default (it gates harvests and infusions); ``consent=False``
+        for a course without one. A built course gets none: call ``consent_for`` after saving."""
+        if create and extracted is not False:
+            consent_for(obj, **kwargs)
+
+
+def consent_for(course, **fields):
+    """A signed consent form for ``course``, signed well before anything in it happened."""
+    signed = min(course.not_before, timezone.localdate()) - dt.timedelta(days=90)
+    defaults = {"form_version": "v1", "signed_on": signed, "witnessed_by": "Nurse Witness"}
+    return models.CourseConsent.objects.create(course=course, **(defaults | fields))
 
 
 class CellBatchFactory(factory.django.DjangoModelFactory):

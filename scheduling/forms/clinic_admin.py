@@ -24,6 +24,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "max_infusions",
             "transfer_wait_cycles",
             "follow_up_months",
+            "follow_ups_in_pregnancy",
         ]
         widgets = {
             "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -24,9 +24,9 @@ class PatientForm(ClinicDatesMixin, forms.ModelForm):
             "stated_cycle_length",
             "luteal_length",
             "prior_treatments",
-            "consent_version",
-            "consent_date",
         ]
+        # Consent is recorded per course (forms/consent.py); the patient's own consent fields
+        # are kept read-only on her page for records made before that.
         widgets = {
             "prior_treatments": forms.Textarea(attrs={"rows": 3}),
         }
@@ -35,7 +35,6 @@ class PatientForm(ClinicDatesMixin, forms.ModelForm):
     date_of_birth = ClinicDateField(
         label="Date of birth", required=False, future_allowed=False, recent=False
     )
-    consent_date = ClinicDateField(label="Consent date", required=False, future_allowed=False)
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, today=timezone.localdate(timezone=clinic.zone), **kwargs)

@@ -21,6 +21,7 @@ from scheduling.models import (
     Room,
     User,
 )
+from scheduling.selectors.consent import GATED_KINDS, consent_refusal, step_action
 from scheduling.selectors.courses import course_facts, course_input
 from scheduling.services import locks, reminders, slots
 from scheduling.services.recording import Recorded, replan_after_fact
@@ -109,6 +110,14 @@ def _check_free(
         raise SlotTaken("The patient already has another visit at that time.")
 
 
+def _check_consent(appointment: Appointment, verb: str) -> None:
+    """A harvest or an infusion is booked or moved only with consent in force on its course."""
+    if appointment.course_id and appointment.kind in GATED_KINDS:
+        refusal = consent_refusal(appointment.course, step_action(appointment.kind, verb))
+        if refusal:
+            raise AppointmentRefused(refusal)
+
+
 def _place(appointment: Appointment, starts_at: dt.datetime, ends_at: dt.datetime) -> None:
     if appointment.status not in ACTIVE_STATUSES:
         raise AppointmentRefused(
@@ -159,6 +168,7 @@ def appointment_book(
     """
     with transaction.atomic():
         appointment = locks.lock_appointment(appointment.pk)
+        _check_consent(appointment, "booking")
         if room.clinic_id != appointment.clinic_id or not room.is_active:
             raise AppointmentRefused("Choose one of this clinic's rooms.")
         if not slots.clinic_clinicians(appointment.clinic).filter(pk=clinician.pk).exists():
@@ -184,6 +194,7 @@ def appointment_move(
     """
     with transaction.atomic():
         appointment = locks.lock_appointment(appointment.pk)
+        _check_consent(appointment, "moving")
         ends_at = ends_at or starts_at + (appointment.ends_at - appointment.starts_at)
         _place(appointment, starts_at, ends_at)
         appointment.pinned = True

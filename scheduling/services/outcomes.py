@@ -52,6 +52,11 @@ CLOSING = (
 )
 PREGNANCY_ENDED = (OutcomeKind.MISCARRIAGE, OutcomeKind.ECTOPIC)
 HELD_VISITS = (AppointmentKind.ULTRASOUND, AppointmentKind.FOLLOW_UP, AppointmentKind.INFUSION)
+# Clinic.follow_ups_in_pregnancy: "hold" (planned again when the pregnancy ends) or "drop".
+FOLLOW_UPS_DROPPED = "drop"
+DROPPED_IN_PREGNANCY = (
+    "Dropped: the clinic plans no follow-ups after a pregnancy (confirmed on {on:%a %-d %b %Y})."
+)
 # What each kind needs, beyond its date.
 NEEDS = {
     OutcomeKind.TRANSFER: ("embryos", "embryo_stage", "transfer_type"),
@@ -219,11 +224,16 @@ def _end_visits(course: Course, appointments: list[Appointment], reason: str) ->
 
 def _hold_visits(course: Course, appointments: list[Appointment], on: dt.date) -> Recorded:
     """Pregnant: no visit is planned from her cycles. Tentative ones are cancelled; booked
-    cycle-based ones are flagged for a person (booked means booked)."""
+    cycle-based ones are flagged for a person (booked means booked). The long-term follow-ups
+    follow the clinic's setting: held (planned again when the pregnancy ends) or dropped
+    (cancelled, booked ones too, and left out of the course's plan for good)."""
     reason = f"Pregnancy confirmed on {on:%a %-d %b %Y}: visits planned from her cycles are held."
+    drop = course.clinic.follow_ups_in_pregnancy == FOLLOW_UPS_DROPPED
     changes, flagged = [], []
     for appointment in _future(appointments):
-        if appointment.status == AppointmentStatus.TENTATIVE:
+        if drop and appointment.kind == AppointmentKind.FOLLOW_UP:
+            changes.append(_cancel(appointment, DROPPED_IN_PREGNANCY.format(on=on)))
+        elif appointment.status == AppointmentStatus.TENTATIVE:
             if appointment.kind != AppointmentKind.EMBRYO_TRANSFER:
                 changes.append(_cancel(appointment, reason))
         elif appointment.kind in HELD_VISITS and appointment.status in BOOKED:
@@ -233,10 +243,25 @@ def _hold_visits(course: Course, appointments: list[Appointment], on: dt.date) -
             flagged.append(appointment)
     reminders.cd1_requests_sync(patient=course.patient)
     reminders.plan_changes_notify(course=course, changes=changes)
+    if drop:
+        _drop_follow_ups(course, appointments)
     recorded = Recorded(notes=["Planning from her cycles stops while she is pregnant."])
+    if drop:
+        recorded.notes.append("The follow-ups are dropped (clinic setting).")
     recorded.notes += [f"{len(changes)} planned visit(s) held."] if changes else []
     recorded.notes += [f"{len(flagged)} booked visit(s) need a decision."] if flagged else []
     return recorded
+
+
+def _drop_follow_ups(course: Course, appointments: list[Appointment]) -> None:
+    """The course's follow-ups not done yet are left out of its plan from now on."""
+    done = {a.step_key for a in appointments if a.status == AppointmentStatus.DONE}
+    keys = {f"follow-up-{months}" for months in course.clinic.follow_up_month_numbers}
+    keys |= {a.step_key for a in appointments if a.kind == AppointmentKind.FOLLOW_UP}
+    dropped = {*(course.dropped_steps or ()), *(key for key in keys if key and key not in done)}
+    if dropped != set(course.dropped_steps or ()):
+        course.dropped_steps = sorted(dropped)
+        course.save(update_fields=["dropped_steps", "updated_at"])
 
 
 def _restore_held(appointments: list[Appointment]) -> None:

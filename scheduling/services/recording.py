@@ -28,6 +28,7 @@ from scheduling.models import (
     Course,
     ThicknessMeasurement,
 )
+from scheduling.selectors.consent import GATED_KINDS, consent_refusal, step_action
 from scheduling.selectors.courses import course_facts, current_batch
 from scheduling.services import locks, reminders
 from scheduling.services.planning import ReplanResult, course_replan
@@ -112,6 +113,8 @@ def harvest_record_done(
         clinic = course.clinic
         harvest = _live_step(course, "harvest")
         batch = current_batch(course)
+        if not (harvest is not None and harvest.status == AppointmentStatus.DONE):
+            _check_consent(course, AppointmentKind.HARVEST, on)
         if harvest is not None and harvest.status == AppointmentStatus.DONE:
             done_on = harvest.starts_at.astimezone(clinic.zone).date()
             if done_on == on and batch is not None:
@@ -246,6 +249,8 @@ def appointment_mark_done(
         if day > timezone.localdate(timezone=zone):
             raise ValidationError({"on": "A visit cannot be recorded as done in the future."})
         course = appointment.course
+        if course is not None and appointment.kind in GATED_KINDS:
+            _check_consent(course, appointment.kind, day)
         if course is not None and appointment.step_key:
             facts = course_facts(course)
             _check_order(appointment, len(facts.infusions_done))
@@ -257,6 +262,13 @@ def appointment_mark_done(
             plausible_date(day, zone, "on", "The day it was done", future_allowed=False)
         set_done_on(appointment, day, zone)
         return replan_after_fact([course] if course else [], notify=notify)
+
+
+def _check_consent(course: Course, kind: str, day: dt.date) -> None:
+    """A harvest or an infusion is recorded as done only with consent signed by that day."""
+    refusal = consent_refusal(course, step_action(kind, "done"), day)
+    if refusal:
+        raise ValidationError(refusal)
 
 
 def _check_order(appointment: Appointment, infusions_done: int) -> None:

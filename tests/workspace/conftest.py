@@ -54,7 +54,9 @@ def planned_course(clinic, rooms, physician):
     for weeks in (8, 4):
         patient.period_starts.create(date=today - dt.timedelta(weeks=weeks), reported_by="staff")
     course = factories.CourseFactory.build(patient=patient, clinic=clinic, not_before=today)
-    return course_save(course=course)
+    course = course_save(course=course)
+    factories.consent_for(course)  # consent gates booking its harvest and infusion
+    return course
 
 
 def infusion(course):
