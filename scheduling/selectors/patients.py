@@ -1,11 +1,10 @@
 """Reads for the patient list and the patient page."""
 
-import datetime as dt
 import itertools
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from scheduling import timeline
 from scheduling.models import (
@@ -21,6 +20,7 @@ from scheduling.models import (
     RescheduleRequest,
 )
 from scheduling.selectors.consent import has_consent
+from scheduling.selectors.course_glance import Strip, course_strip, thickness_chart_data
 from scheduling.selectors.courses import course_input
 from scheduling.timeline.steps import label, sentence
 
@@ -49,82 +49,17 @@ def patient_search(*, clinic: Clinic, q: str = "", stage: str = "") -> QuerySet[
 
 
 @dataclass
-class ChartPoint:
-    x: float
-    y: float
-    label: str
-
-
-@dataclass
-class ThicknessChart:
-    width: int
-    height: int
-    points: list[ChartPoint]
-    polyline: str
-    threshold: Decimal
-    threshold_y: float
-    y_ticks: list[tuple[float, int]]
-    top: float
-    bottom: float
-    left: float
-    right: float
-
-
-CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 560, 220, 44, 16, 12, 36
-
-
-def thickness_chart(course: Course) -> ThicknessChart | None:
-    """An endometrial-thickness chart across the course, with the threshold line."""
-    measurements = list(course.measurements.all())
-    baseline = course.patient.baseline_thickness_mm
-    values: list[tuple[dt.date | None, Decimal, str]] = []
-    if baseline is not None:
-        values.append((None, baseline, f"Baseline {baseline} mm"))
-    values += [
-        (m.measured_on, m.thickness_mm, f"{m.measured_on:%-d %b %Y}: {m.thickness_mm} mm")
-        for m in measurements
-    ]
-    if not values:
-        return None
-    threshold = course.thickness_threshold_mm or course.clinic.thickness_threshold_mm
-    top_value = max(Decimal(12), max(v for _, v, _ in values) + 2, threshold + 2)
-    inner_w, inner_h = CHART_W - PAD_L - PAD_R, CHART_H - PAD_T - PAD_B
-    step = inner_w / max(len(values) - 1, 1)
-
-    def y_of(value: Decimal) -> float:
-        return round(PAD_T + inner_h * (1 - float(value / top_value)), 1)
-
-    points = [
-        ChartPoint(
-            x=round(PAD_L + (step * i if len(values) > 1 else inner_w / 2), 1),
-            y=y_of(value),
-            label=label,
-        )
-        for i, (_, value, label) in enumerate(values)
-    ]
-    ticks = [(y_of(Decimal(v)), v) for v in range(0, int(top_value) + 1, 2)]
-    return ThicknessChart(
-        width=CHART_W,
-        height=CHART_H,
-        points=points,
-        polyline=" ".join(f"{p.x},{p.y}" for p in points),
-        threshold=threshold,
-        threshold_y=y_of(threshold),
-        y_ticks=ticks,
-        top=PAD_T,
-        bottom=CHART_H - PAD_B,
-        left=PAD_L,
-        right=CHART_W - PAD_R,
-    )
-
-
-@dataclass
 class CourseView:
     course: Course
     appointments: list
     plan: timeline.Plan | None
     plan_problem: str
-    chart: ThicknessChart | None
+    chart: dict | None  # static/js/thickness_chart.js's data (course_glance)
+    strip: Strip | None = None
+
+    @property
+    def chart_id(self) -> str:
+        return f"thickness-data-{self.course.pk}"
 
     @property
     def warnings(self) -> list[str]:
@@ -143,21 +78,26 @@ class CourseView:
         return has_consent(self.course)
 
     @property
-    def held_follow_ups(self) -> list:
-        """Follow-ups held while she is pregnant (services/outcomes.py), to plan again after."""
+    def held_follow_ups(self) -> list[str]:
+        """The follow-ups held while she is pregnant, to be planned again when the pregnancy
+        ends: the plan's held steps, or else the visits services/outcomes.py held."""
         if self.course.status != CourseStatus.PREGNANT:
             return []
-        return list(
-            self.course.appointments.filter(
-                kind=AppointmentKind.FOLLOW_UP,
-                status=AppointmentStatus.CANCELLED,
-                cancel_reason__startswith=HELD_REASON_START,
-            ).order_by("starts_at")
-        )
+        if self.plan is not None:
+            held = [step.key for step in self.plan.steps if getattr(step, "held", False)]
+            if held:
+                return [sentence(label(key)) for key in held]
+        visits = self.course.appointments.filter(
+            kind=AppointmentKind.FOLLOW_UP,
+            status=AppointmentStatus.CANCELLED,
+            cancel_reason__startswith=HELD_REASON_START,
+        ).order_by("starts_at")
+        return [sentence(label(key)) for key in dict.fromkeys(v.step_key for v in visits)]
 
 
 def course_views(patient: Patient) -> list[CourseView]:
     views = []
+    today = timezone.localdate(timezone=patient.clinic.zone)
     for course in patient.courses.select_related("clinic", "patient").order_by("-created_at"):
         try:
             plan, problem = timeline.plan(course_input(course)), ""
@@ -168,7 +108,9 @@ def course_views(patient: Patient) -> list[CourseView]:
             .select_related("room", "clinician")
             .order_by("starts_at")
         )
-        views.append(CourseView(course, appointments, plan, problem, thickness_chart(course)))
+        chart = thickness_chart_data(course, plan, appointments)
+        strip = course_strip(course, plan, appointments, today)
+        views.append(CourseView(course, appointments, plan, problem, chart, strip))
     return views
 
 

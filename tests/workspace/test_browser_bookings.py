@@ -343,7 +343,10 @@ def test_a_thickness_on_another_day_keeps_the_booked_ultrasound_and_a_result_mar
         ultrasound.refresh_from_db()
         assert ultrasound.status == AppointmentStatus.DONE
         assert ultrasound.measurements.get().thickness_mm == Decimal("7.4")
-        expect(page.get_by_test_id("thickness-point")).to_have_count(2)
+        expect(page.get_by_test_id("thickness-point")).to_have_count(2)  # the results table
+        expect(page.get_by_test_id("thickness-chart").locator("canvas")).to_have_attribute(
+            "data-points", "2"
+        )
 
 
 # 5. A refusal is never lost --------------------------------------------------------------

@@ -145,8 +145,12 @@ def test_physician_records_a_thickness_and_sees_the_chart(
     page.get_by_role("button", name="Record result").click()
     chart = page.get_by_test_id("thickness-chart")
     expect(chart).to_be_visible()
-    expect(chart.get_by_test_id("thickness-point")).to_have_count(1)
-    expect(chart.get_by_test_id("threshold-line")).to_have_count(1)
+    # Drawn by Chart.js (static/js/thickness_chart.js): one result, the threshold line.
+    expect(chart.locator("canvas")).to_have_attribute("data-points", "1")
+    expect(chart.locator("canvas")).to_have_attribute("data-threshold", "7")
     expect(chart).to_contain_text("7.0 mm threshold")
+    expect(
+        page.get_by_test_id("thickness-results").get_by_test_id("thickness-point")
+    ).to_have_count(1)
     assert planned_course.measurements.get().thickness_mm == Decimal("6.4")
     assert_accessible(page)

@@ -1,0 +1,148 @@
+"""In Chromium: Today's printable day list (print media: rooms and visits, no navigation), the
+patient page at a glance (course strip, Chart.js thickness chart) and the history in words.
+Screenshots go to /work/screens/ when that folder exists (for the issue's closing note)."""
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from scheduling.audit import acting_as
+from scheduling.models import RescheduleRequest
+from scheduling.services.appointments import appointment_book
+from tests import factories
+from tests.workspace.conftest import assert_accessible, infusion, login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SCREENS = Path("/work/screens")
+
+
+def shoot(page, name: str, **options) -> None:
+    if SCREENS.is_dir():
+        page.screenshot(path=str(SCREENS / name), **options)
+
+
+def visit_today(clinic, patient, room, clinician, hour, kind, step_key=""):
+    today = timezone.localdate(timezone=clinic.zone)
+    starts = dt.datetime.combine(today, dt.time(hour), tzinfo=clinic.zone)
+    return factories.AppointmentFactory(
+        patient=patient, clinic=clinic, room=room, clinician=clinician, kind=kind,
+        step_key=step_key, starts_at=starts, ends_at=starts + dt.timedelta(minutes=30),
+        status="confirmed",
+    )  # fmt: skip
+
+
+def test_the_day_list_prints_one_section_per_room_without_navigation(
+    page, live_server, staff_client, coordinator, clinic, rooms, physician
+):
+    alice = factories.PatientFactory(clinic=clinic, first_name="Alice", last_name="Archer")
+    bea = factories.PatientFactory(clinic=clinic, first_name="Bea", last_name="Brook")
+    visit_today(clinic, alice, rooms[0], physician, 9, "infusion", "infusion-1")
+    visit_today(clinic, bea, rooms[1], physician, 11, "ultrasound", "ultrasound-1")
+    late = visit_today(clinic, bea, rooms[0], physician, 16, "consult")
+    RescheduleRequest.objects.create(
+        clinic=clinic, patient=bea, appointment=late, appointment_version=late.version,
+        note="Could we do 17:00 instead? I finish work at 16:30.",
+    )  # fmt: skip
+
+    login(page, live_server, staff_client, coordinator)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/")
+    requests = page.get_by_test_id("attention-reschedule")
+    expect(requests).to_contain_text("Could we do 17:00 instead?")
+    expect(requests.get_by_role("link", name="Resolve")).to_be_visible()
+    expect(page.get_by_test_id("day-nav")).to_be_visible()
+    assert_accessible(page)
+    shoot(page, "today.png", full_page=True)
+
+    page.emulate_media(media="print")
+    sections = page.get_by_test_id("room-section")
+    expect(sections).to_have_count(2)
+    expect(sections.nth(0)).to_contain_text("Procedure room 1")
+    expect(sections.nth(0)).to_contain_text("Alice Archer")
+    expect(sections.nth(0)).to_contain_text(alice.mrn)
+    expect(sections.nth(0)).to_contain_text("Infusion 1")
+    expect(sections.nth(0)).to_contain_text("09:00")
+    expect(sections.nth(0)).to_contain_text("Pat Doctor")
+    expect(sections.nth(1)).to_contain_text("Procedure room 2")
+    expect(sections.nth(1)).to_contain_text("The ultrasound after infusion 1")
+    expect(page.locator("nav.navbar")).to_be_hidden()
+    expect(page.get_by_test_id("day-nav")).to_be_hidden()
+    expect(page.get_by_test_id("attention")).to_be_hidden()
+    expect(page.get_by_test_id("day-list")).to_contain_text("times in Europe/London")
+    break_before = sections.nth(1).evaluate("e => getComputedStyle(e).breakBefore")
+    assert break_before == "page"
+    shoot(page, "today-print.png", full_page=True)
+
+    # Back on screen: the next day by its link, then a day by the date picker.
+    page.emulate_media(media="screen")
+    page.get_by_test_id("next-day").click()
+    expect(page.get_by_test_id("back-to-today")).to_be_visible()
+    expect(page.get_by_test_id("day-list")).not_to_contain_text("Alice Archer")
+    today = timezone.localdate(timezone=clinic.zone)
+    page.get_by_label("Go to day").fill(str(today))
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_test_id("today-heading")).to_contain_text("Today,")
+    expect(page.get_by_test_id("day-list")).to_contain_text("Alice Archer")
+
+
+def test_patient_page_at_a_glance_and_the_history_in_words(
+    page, live_server, staff_client, coordinator, clinic, rooms, physician, planned_course
+):
+    sara = coordinator
+    sara.first_name, sara.last_name = "Sara", "Patel"
+    sara.save()
+    appointment = infusion(planned_course)
+    day = appointment.starts_at.astimezone(clinic.zone).date()
+    factories.consent_for(planned_course)
+    with acting_as(sara):
+        appointment_book(
+            appointment=appointment,
+            starts_at=dt.datetime.combine(day, dt.time(10), tzinfo=clinic.zone),
+            room=rooms[0],
+            clinician=physician,
+        )
+    today = timezone.localdate(timezone=clinic.zone)
+    for days_ago, mm in ((20, "4.9"), (6, "5.6")):
+        planned_course.measurements.create(
+            measured_on=today - dt.timedelta(days=days_ago), thickness_mm=Decimal(mm)
+        )
+
+    login(page, live_server, staff_client, sara)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"/patients/{planned_course.patient_id}/")
+
+    strip = page.get_by_test_id("course-strip")
+    expect(strip).to_be_visible()
+    expect(strip.get_by_test_id("strip-today")).to_have_count(1)
+    assert strip.get_by_test_id("strip-cycle").count() >= 4
+    assert strip.get_by_test_id("strip-visit").count() >= 4
+    expect(strip.get_by_test_id("strip-summary").first).to_contain_text("menstrual CD1 to 5")
+
+    canvas = page.get_by_test_id("thickness-chart").locator("canvas")
+    expect(canvas).to_have_attribute("data-drawn", "yes")
+    expect(canvas).to_have_attribute("data-points", "2")
+    expect(canvas).to_have_attribute("data-threshold", "7")
+    expect(canvas).to_have_attribute("data-infusions", "1")
+    expect(
+        page.get_by_test_id("thickness-results").get_by_test_id("thickness-point")
+    ).to_have_count(2)
+
+    words = f"Infusion 1 booked for {day:%a} {day.day} {day:%b %Y} 10:00 in Procedure room 1"
+    entry = page.get_by_test_id("history-entry").filter(has_text=words)
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text("by Sara Patel (coordinator)")
+    expect(page.get_by_test_id("history")).not_to_contain_text("version")
+    creation = page.get_by_test_id("history-entry").filter(has_text="Course started")
+    creation.locator("summary").click()
+    expect(creation).to_contain_text("Infusion 1 planned for")
+    assert_accessible(page)
+
+    figure = page.get_by_test_id("course").first
+    shoot(page, "patient-page.png", full_page=True)
+    if SCREENS.is_dir():
+        figure.screenshot(path=str(SCREENS / "patient-course-glance.png"))
