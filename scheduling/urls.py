@@ -41,10 +41,24 @@ urlpatterns = [
         calendar.free_times_json,
         name="appointment-free-times",
     ),
+    path(
+        "appointments/<int:pk>/allowed-days.json",
+        calendar.allowed_days_json,
+        name="appointment-allowed-days",
+    ),
+    path(
+        "appointments/<int:pk>/free-times.json",
+        calendar.free_times_json,
+        name="appointment-free-times",
+    ),
     path("appointments/<int:pk>/book", booking.book, name="appointment-book"),
     path("appointments/<int:pk>/confirm", booking.confirm, name="appointment-confirm"),
     path("appointments/<int:pk>/cancel", booking.cancel, name="appointment-cancel"),
     path("appointments/<int:pk>/no-show", booking.no_show, name="appointment-no-show"),
+    path("appointments/<int:pk>/restore", booking.restore, name="appointment-restore"),
+    path(
+        "appointments/<int:pk>/undo-no-show", booking.undo_no_show, name="appointment-undo-no-show"
+    ),
     path("appointments/<int:pk>/done", recording.mark_done, name="appointment-done"),
     path("patients/", patients.patient_list, name="patient-list"),
     path("patients/new", patients.patient_edit, name="patient-create"),

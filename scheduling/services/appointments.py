@@ -12,7 +12,6 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from scheduling import timeline
 from scheduling.models import (
     ACTIVE_STATUSES,
     Appointment,
@@ -21,8 +20,9 @@ from scheduling.models import (
     Room,
     User,
 )
+from scheduling.selectors.allowed_days import day_reasons, day_rules
 from scheduling.selectors.consent import GATED_KINDS, consent_refusal, step_action
-from scheduling.selectors.courses import course_facts, course_input
+from scheduling.selectors.courses import course_facts
 from scheduling.services import locks, reminders, slots
 from scheduling.services.recording import Recorded, replan_after_fact
 
@@ -68,21 +68,9 @@ def _time_reasons(appointment: Appointment, starts_at: dt.datetime, ends_at: dt.
             f"The clinic is open {clinic.opens_at:%H:%M} to {clinic.closes_at:%H:%M}; "
             "the visit must fit inside those hours."
         )
+    # The one day rule the calendar's shading, Move… dialog and booking page show.
     day = starts_at.astimezone(clinic.zone).date()
-    if appointment.course_id and appointment.step_key:
-        try:
-            reasons += timeline.check_step_date(
-                course_input(appointment.course), appointment.step_key, day
-            )
-        except KeyError:
-            reasons.append("This step is no longer in the course's plan; refresh the calendar.")
-        except (timeline.PlanRefused, timeline.InvalidCourse) as refusal:
-            reasons.append(str(refusal))
-    else:
-        closed = frozenset(clinic.closed_dates.filter(date=day).values_list("date", flat=True))
-        if not slots.is_open_day(clinic, day, closed):
-            reasons.append(f"The clinic is closed on {day:%A %-d %B %Y}.")
-    return reasons
+    return reasons + day_reasons(day_rules(appointment), day)
 
 
 def _check_free(
@@ -297,3 +285,85 @@ def _drop_step(appointment: Appointment) -> None:
         return
     course.dropped_steps = sorted({*(course.dropped_steps or ()), appointment.step_key})
     course.save(update_fields=["dropped_steps", "updated_at"])
+
+
+def _replacements(appointment: Appointment) -> list[Appointment]:
+    """The tentative visits a re-plan made for the step after this visit was closed, locked
+    (after the course, which ``lock_appointment`` locked)."""
+    if not (appointment.course_id and appointment.step_key):
+        return []
+    return list(
+        Appointment.objects.select_for_update(of=("self",))
+        .filter(
+            course_id=appointment.course_id,
+            step_key=appointment.step_key,
+            status=AppointmentStatus.TENTATIVE,
+        )
+        .exclude(pk=appointment.pk)
+        .order_by("pk")
+    )
+
+
+def _undrop(appointment: Appointment) -> None:
+    """A step dropped with the cancellation comes back into the course."""
+    course = appointment.course
+    if appointment.step_key in (course.dropped_steps or ()):
+        course.dropped_steps = [key for key in course.dropped_steps if key != appointment.step_key]
+        course.save(update_fields=["dropped_steps", "updated_at"])
+    elif appointment.kind == AppointmentKind.INFUSION:
+        number = int(appointment.step_key.rpartition("-")[2])
+        if number > course.planned_infusions:
+            course.planned_infusions = number
+            course.save(update_fields=["planned_infusions", "updated_at"])
+
+
+def _revive(appointment: Appointment, status: str) -> Recorded:
+    """The closed visit is live again where it was; the visit planned in its place goes."""
+    for replacement in _replacements(appointment):
+        replacement.status = AppointmentStatus.CANCELLED
+        replacement.cancel_reason = "Replaced by the visit it stood in for (undo)."
+        replacement.save(update_fields=["status", "cancel_reason", "updated_at"])
+        reminders.reminders_sync(appointment=replacement)
+    if appointment.course_id and appointment.step_key:
+        _undrop(appointment)
+    appointment.status = status
+    appointment.cancel_reason = ""
+    appointment.version += 1
+    _check_free(
+        appointment,
+        appointment.starts_at,
+        appointment.ends_at,
+        appointment.room_id,
+        appointment.clinician_id,
+    )
+    return _save_and_replan(appointment)
+
+
+def appointment_restore(*, appointment: Appointment, actor: User | None = None) -> Recorded:
+    """Undo a cancellation: the visit is back at its day and time (booked when it had a room
+    and a clinician, tentative otherwise) while that time is still to come and its room,
+    clinician and patient are free then; the day must still pass the rules."""
+    with transaction.atomic():
+        appointment = locks.lock_appointment(appointment.pk)
+        if appointment.status != AppointmentStatus.CANCELLED:
+            raise AppointmentRefused("Only a cancelled visit can be restored.")
+        if appointment.starts_at < timezone.now():
+            raise AppointmentRefused("This visit's time has passed: book the step again instead.")
+        booked = appointment.room_id is not None and appointment.clinician_id is not None
+        status = AppointmentStatus.BOOKED if booked else AppointmentStatus.TENTATIVE
+        reasons = _time_reasons(appointment, appointment.starts_at, appointment.ends_at)
+        if reasons and booked:
+            raise AppointmentRefused(" ".join(dict.fromkeys(reasons)))
+        return _revive(appointment, status)
+
+
+def appointment_undo_no_show(*, appointment: Appointment, actor: User | None = None) -> Recorded:
+    """Undo a no-show recorded by mistake, on the visit's own day: booked again."""
+    with transaction.atomic():
+        appointment = locks.lock_appointment(appointment.pk)
+        if appointment.status != AppointmentStatus.NO_SHOW:
+            raise AppointmentRefused("Only a visit recorded as a no-show can be set back.")
+        zone = appointment.clinic.zone
+        if appointment.starts_at.astimezone(zone).date() != timezone.localdate(timezone=zone):
+            raise AppointmentRefused("A no-show can be undone on the visit's day only.")
+        return _revive(appointment, AppointmentStatus.BOOKED)

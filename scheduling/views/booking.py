@@ -10,9 +10,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from scheduling import policy
 from scheduling.forms.booking import BookingForm, CancelForm, ConfirmActionForm
 from scheduling.models import Appointment
-from scheduling.selectors.appointments import allowed_days
+from scheduling.selectors import booking_days
+from scheduling.selectors.consent import GATED_KINDS, consent_refusal, step_action
 from scheduling.services import appointments as service
-from scheduling.services import slots
+from scheduling.timeline.steps import label, sentence
 from scheduling.views.navigation import back, report
 
 
@@ -27,17 +28,13 @@ def _appointment(request, pk: int) -> Appointment:
 
 @require_http_methods(["GET", "POST"])
 def book(request, pk: int):
+    """Book a visit: the step's allowed days (its planned day first and chosen), the chosen
+    day's free times by room and clinician, and when that day is full (or today's hours are
+    over) the next days that have room."""
     appointment = _appointment(request, pk)
-    days = allowed_days(appointment)
-    free = slots.free_slots(
-        clinic=request.clinic,
-        days=days,
-        kind=appointment.kind,
-        patient_id=appointment.patient_id,
-        exclude_pk=appointment.pk,
-        not_before=timezone.now(),
-    )
-    form = BookingForm(request.POST or None, clinic=request.clinic, free_slots=free)
+    clinic = request.clinic
+    choice = booking_days.choose(appointment, request.GET.get("day", ""), now=timezone.now())
+    form = BookingForm(request.POST or None, clinic=clinic, free_slots=choice.slots)
     if request.method == "POST" and form.is_valid():
         try:
             recorded = service.appointment_book(
@@ -50,14 +47,33 @@ def book(request, pk: int):
         except (service.AppointmentRefused, ValidationError) as refusal:
             form.add_error(None, _sentence(refusal))
         else:
-            report(request, recorded, f"{appointment.get_kind_display()} booked.")
+            local = form.cleaned_data["starts_at"].astimezone(clinic.zone)
+            report(
+                request,
+                recorded,
+                f"{appointment.get_kind_display()} booked on {local:%a %-d %b %Y} at "
+                f"{local:%H:%M} in {form.cleaned_data['room']} with "
+                f"{form.cleaned_data['clinician']}.",
+            )
             return back(request, _patient_url(appointment))
     return render(
         request,
         "scheduling/booking.html",
-        {"appointment": appointment, "form": form, "days": days, "slot_count": len(free)},
+        {
+            "appointment": appointment,
+            "form": form,
+            "choice": choice,
+            "consent_missing": _consent_missing(appointment),
+        },
         status=422 if form.errors else 200,
     )
+
+
+def _consent_missing(appointment: Appointment) -> str:
+    """Why a harvest or an infusion cannot be booked yet for want of consent ("": it can)."""
+    if not appointment.course_id or appointment.kind not in GATED_KINDS:
+        return ""
+    return consent_refusal(appointment.course, step_action(appointment.kind, "booking"))
 
 
 def _patient_url(appointment: Appointment) -> str:
@@ -91,7 +107,15 @@ def _when(appointment: Appointment) -> str:
     local = appointment.starts_at.astimezone(appointment.clinic.zone)
     if appointment.status == "tentative":
         return f"{local:%a %-d %b %Y}"
-    return f"{local:%a %-d %b %Y, %H:%M}"
+    return f"{local:%a %-d %b %Y} at {local:%H:%M}"
+
+
+def _visit(appointment: Appointment) -> str:
+    """ "Infusion 1 on Tue 8 Dec 2026 at 09:00": the visit as a person names it."""
+    name = appointment.get_kind_display()
+    if appointment.step_key:
+        name = sentence(label(appointment.step_key))
+    return f"{name} on {_when(appointment)}"
 
 
 @require_http_methods(["GET", "POST"])
@@ -114,13 +138,14 @@ def cancel(request, pk: int):
             form.add_error(None, _sentence(refusal))
         else:
             dropped = form.cleaned_data["then"] == service.Then.DROP
-            what = f"{appointment.get_kind_display()} on {_when(appointment)} cancelled"
+            what = f"{_visit(appointment)} cancelled: {form.cleaned_data['reason'].strip()}"
             report(
                 request,
                 recorded,
                 f"{what}; the step is dropped from the course."
                 if dropped
                 else f"{what}; the step is planned again.",
+                undo_url=reverse("appointment-restore", args=[appointment.pk]),
             )
             return back(request, _patient_url(appointment))
     title = f"Cancel {appointment.get_kind_display().lower()} on {_when(appointment)}?"
@@ -137,10 +162,54 @@ def no_show(request, pk: int):
         except (service.AppointmentRefused, ValidationError) as refusal:
             form.add_error(None, _sentence(refusal))
         else:
-            report(request, recorded, "Recorded as a no-show; the step is planned again.")
+            zone = appointment.clinic.zone
+            today = appointment.starts_at.astimezone(zone).date() == timezone.localdate(
+                timezone=zone
+            )
+            report(
+                request,
+                recorded,
+                f"{_visit(appointment)} recorded as a no-show; the step is planned again.",
+                undo_url=reverse("appointment-undo-no-show", args=[appointment.pk])
+                if today
+                else "",
+            )
             return back(request, _patient_url(appointment))
     title = f"Record {appointment.get_kind_display().lower()} on {_when(appointment)} as a no-show?"
     return _confirm_page(request, appointment, form, title, "Record no-show", "no-show-form")
+
+
+@require_POST
+def restore(request, pk: int):
+    """Undo a cancellation (the message's Undo button)."""
+    appointment = _appointment(request, pk)
+    try:
+        recorded = service.appointment_restore(appointment=appointment, actor=request.user)
+    except (service.AppointmentRefused, ValidationError) as refusal:
+        messages.error(request, f"Not restored: {_sentence(refusal)}")
+    else:
+        appointment.refresh_from_db()
+        report(
+            request,
+            recorded,
+            f"{_visit(appointment)} restored ({appointment.get_status_display().lower()}); "
+            "the visit planned in its place is cancelled.",
+        )
+    return back(request, _patient_url(appointment))
+
+
+@require_POST
+def undo_no_show(request, pk: int):
+    """Undo a no-show recorded by mistake, on the visit's day (the message's Undo button)."""
+    appointment = _appointment(request, pk)
+    try:
+        recorded = service.appointment_undo_no_show(appointment=appointment, actor=request.user)
+    except (service.AppointmentRefused, ValidationError) as refusal:
+        messages.error(request, f"Not changed: {_sentence(refusal)}")
+    else:
+        appointment.refresh_from_db()
+        report(request, recorded, f"{_visit(appointment)} is booked again (no-show undone).")
+    return back(request, _patient_url(appointment))
 
 
 def _confirm_page(request, appointment, form, title: str, submit: str, testid: str):

@@ -5,9 +5,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from scheduling import ics, policy
+from scheduling.forms.booking import ConfirmActionForm
 from scheduling.forms.clinic_admin import CalendarFeedForm
 from scheduling.models import CalendarFeed
 from scheduling.selectors.feeds import active_feed, feed_appointments, staff_description
@@ -45,12 +46,33 @@ def feed_list(request):
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def feed_revoke(request, pk: int):
-    feed = policy.get_for(request, CalendarFeed.objects.all(), policy.Action.ADMINISTER, pk=pk)
-    calendar_feed_revoke(feed=feed)
-    messages.success(request, "Calendar address revoked; subscribers no longer get updates.")
-    return redirect("feed-list")
+    """Revoke after confirming on its own page: a revoked address cannot be brought back."""
+    queryset = CalendarFeed.objects.select_related("room", "clinician")
+    feed = policy.get_for(request, queryset, policy.Action.ADMINISTER, pk=pk)
+    whose = feed.room or feed.clinician
+    form = ConfirmActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        calendar_feed_revoke(feed=feed)
+        messages.success(
+            request,
+            f"The calendar address for {whose} is revoked: its subscribers no longer get "
+            "updates. Create a new address to share it again.",
+        )
+        return redirect("feed-list")
+    return render(
+        request,
+        "scheduling/form_page.html",
+        {
+            "form": form,
+            "title": f"Revoke the calendar address for {whose}?",
+            "submit": "Revoke",
+            "testid": "feed-revoke-form",
+            "back_url": reverse("feed-list"),
+        },
+        status=422 if form.errors else 200,
+    )
 
 
 @login_not_required

@@ -16,11 +16,12 @@ def back(request, default: str):
     return redirect(default)
 
 
-def report(request, recorded, done: str) -> None:
-    """What a write did, as messages: the success, then what else the person must know
-    (planned visits that changed, visits that need re-booking, why a course cannot be planned).
+def report(request, recorded, done: str, *, undo_url: str = "") -> None:
+    """What a write did, as messages: the success (with an Undo button posting to
+    ``undo_url``, when given), then what else the person must know (planned visits that
+    changed, visits that need re-booking, why a course cannot be planned).
     """
-    messages.success(request, done)
+    messages.success(request, done, extra_tags=f"undo:{undo_url}" if undo_url else "")
     for note in recorded.notes:
         messages.info(request, note)
     lines = recorded.sentences()[len(recorded.notes) :]

@@ -4,6 +4,12 @@
  * FullCalendar runs in "UTC" mode and the server sends clinic wall-clock times without an
  * offset, so the calendar shows clinic time whatever the browser's zone; the times it sends
  * back are read as clinic time too (see scheduling/selectors/calendar.py).
+ *
+ * While a visit is dragged, the days it may go to are shaded and the others dimmed, from the
+ * server's allowed-days answer (scheduling/selectors/allowed_days.py, the rule the server's
+ * move follows too); a drop on a refused day goes back at once with the reason. Closed days
+ * and the hours outside opening time are shaded always. Enter, a click or a tap on a visit
+ * opens its details and the Move… dialog (move_dialog.js).
  */
 (function () {
   "use strict";
@@ -18,6 +24,10 @@
   var labels = JSON.parse(document.getElementById("calendar-labels").textContent);
   var canMove = config.canMove === "true";
   var movable = { tentative: true, booked: true, confirmed: true };
+  var closedDays = {};
+  (labels.closed || []).forEach(function (day) {
+    closedDays[day] = true;
+  });
 
   function optionNames(selectId) {
     var names = {};
@@ -32,6 +42,23 @@
   var roomNames = optionNames("filter-room");
   var clinicianNames = optionNames("filter-clinician");
 
+  // Status is told by a symbol and words (and a border style, endoplan.css), never by colour
+  // alone; the legend on the page shows the same. Colour stays the visit's kind.
+  var STATUS_SYMBOLS = {
+    tentative: "◌",
+    booked: "●",
+    confirmed: "✔",
+    done: "☑",
+    "no-show": "✕",
+    cancelled: "⊘",
+  };
+  function statusPrefix(status, days, rebooking) {
+    if (rebooking) return "⚠ Needs re-booking";
+    var text = (STATUS_SYMBOLS[status] || "") + " " + (labels.statuses[status] || status);
+    if (status === "tentative" && days) text += " ±" + days + " d";
+    return text.trim();
+  }
+
   // The feed sends {columns, rows} (compact); each row becomes a FullCalendar event here.
   function expand(content) {
     var at = {};
@@ -42,17 +69,13 @@
       var kind = row[at.kind];
       var status = row[at.status];
       var days = row[at.uncertaintyDays];
-      var tentative = status === "tentative";
       var cycle = row[at.cycle] || "";
-      var title = (labels.kinds[kind] || kind) + " · " + row[at.patient];
-      if (cycle) title += " · " + cycle;
-      if (tentative) {
-        title += days ? " (tentative ±" + days + " d)" : " (tentative)";
-      }
       var rebooking = row[at.rebooking] || "";
-      if (rebooking) title = "⚠ Needs re-booking · " + title;
+      var statusText = statusPrefix(status, days, rebooking);
+      var title = statusText + " · " + (labels.kinds[kind] || kind) + " · " + row[at.patient];
+      if (cycle) title += " · " + cycle;
       var classes = ["kind-" + kind, "status-" + status];
-      if (tentative) classes.push("is-tentative");
+      if (status === "tentative") classes.push("is-tentative");
       if (rebooking) classes.push("needs-rebooking");
       return {
         id: String(row[at.id]),
@@ -65,10 +88,11 @@
         extendedProps: {
           kind: kind,
           status: status,
-          statusLabel: labels.statuses[status] || status,
+          statusText: statusText,
           uncertaintyDays: days,
           rebooking: rebooking,
           cycle: cycle,
+          patient: row[at.patient],
           patientId: row[at.patientId],
           room: roomNames[row[at.roomId]] || "",
           clinician: clinicianNames[row[at.clinicianId]] || "",
@@ -80,6 +104,10 @@
   function wallTime(date) {
     // "2025-03-04T09:15:00.000Z" -> "2025-03-04T09:15:00": clinic wall-clock time.
     return date.toISOString().slice(0, 19);
+  }
+
+  function isoDay(date) {
+    return date.toISOString().slice(0, 10);
   }
 
   function show(kind, text) {
@@ -110,13 +138,22 @@
     return params;
   }
 
-  function move(info) {
-    var url = config.moveUrl.replace("/0/", "/" + info.event.id + "/");
-    var body = { start: wallTime(info.event.start) };
-    if (info.event.end) {
-      body.end = wallTime(info.event.end);
-    }
-    fetch(url, {
+  function getJson(url) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        return response.json();
+      })
+      .catch(function () {
+        return { error: "The server could not be reached." };
+      });
+  }
+
+  // One move, from a drop or the Move… dialog: the same endpoint and service either way.
+  // Resolves {ok: true} or {ok: false, error: sentence}.
+  function postMove(id, start, end) {
+    var body = { start: start };
+    if (end) body.end = end;
+    return fetch(config.moveUrl.replace("/0/", "/" + id + "/"), {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": config.csrfToken },
@@ -125,25 +162,128 @@
       .then(function (response) {
         return response.json().catch(function () {
           return { error: "The server did not answer (HTTP " + response.status + ")." };
-        }).then(function (data) {
-          if (!response.ok || data.error) {
-            info.revert();
-            show("danger", "Not moved: " + (data.error || "HTTP " + response.status));
-          } else {
-            show(data.problems && data.problems.length ? "warning" : "success", data.message || "Moved.");
-            calendar.refetchEvents();
-          }
         });
       })
       .catch(function () {
-        info.revert();
-        show("danger", "Not moved: the server could not be reached.");
+        return { error: "the server could not be reached." };
+      })
+      .then(function (data) {
+        if (data.error || !data.ok) {
+          return { ok: false, error: data.error || "the server refused the move." };
+        }
+        show(data.problems && data.problems.length ? "warning" : "success", data.message || "Moved.");
+        forgetDays();
+        calendar.refetchEvents();
+        return { ok: true };
       });
+  }
+
+  // The days a visit may go to in the visible range, asked once per visit and range.
+  var dayAnswers = {};
+  var knownDays = {};
+  function forgetDays() {
+    dayAnswers = {};
+    knownDays = {};
+  }
+  function loadDays(event) {
+    var start = isoDay(calendar.view.activeStart);
+    var end = isoDay(calendar.view.activeEnd);
+    var key = event.id + "|" + start + "|" + end;
+    if (!dayAnswers[key]) {
+      var url = config.allowedDaysUrl.replace("/0/", "/" + event.id + "/");
+      dayAnswers[key] = getJson(url + "?start=" + start + "&end=" + end).then(function (answer) {
+        var byDay = {};
+        (answer.days || []).forEach(function (day) {
+          byDay[day.date] = day;
+        });
+        knownDays[event.id] = Object.assign(knownDays[event.id] || {}, byDay);
+        return byDay;
+      });
+    }
+    return dayAnswers[key];
+  }
+
+  var DAY_CELLS =
+    "td.fc-daygrid-day[data-date], td.fc-timegrid-col[data-date], th.fc-col-header-cell[data-date]";
+  var dragging = null;
+  var hint = document.getElementById("drag-hint");
+
+  function shade(byDay) {
+    var allowed = [];
+    element.querySelectorAll(DAY_CELLS).forEach(function (cell) {
+      var day = byDay[cell.dataset.date];
+      if (!day) return;
+      cell.classList.add(day.allowed ? "drag-allowed" : "drag-refused");
+      if (!day.allowed) {
+        cell.setAttribute("title", day.why);
+      } else if (allowed.indexOf(day.label) < 0) {
+        allowed.push(day.label);
+      }
+    });
+    element.classList.add("is-dragging");
+    if (hint) {
+      hint.textContent = allowed.length
+        ? "Allowed days (shaded): " + allowed.join(", ") + "."
+        : "No day in view is allowed for this visit.";
+    }
+  }
+
+  function unshade() {
+    element.classList.remove("is-dragging");
+    element.querySelectorAll(".drag-allowed, .drag-refused").forEach(function (cell) {
+      cell.classList.remove("drag-allowed", "drag-refused");
+      cell.removeAttribute("title");
+    });
+    if (hint) hint.textContent = "";
+  }
+
+  function minutes(clock) {
+    var parts = clock.split(":");
+    return Number(parts[0]) * 60 + Number(parts[1]);
+  }
+
+  // Why a drop is refused before anything is sent ("" when the server decides).
+  function refusedHere(event) {
+    var start = wallTime(event.start);
+    var day = (knownDays[event.id] || {})[start.slice(0, 10)];
+    if (day && !day.allowed) {
+      return day.why;
+    }
+    if (calendar.view.type.indexOf("timeGrid") === 0 && event.end) {
+      var end = wallTime(event.end);
+      if (
+        start.slice(0, 10) !== end.slice(0, 10) ||
+        minutes(start.slice(11, 16)) < minutes(config.opensAt) ||
+        minutes(end.slice(11, 16)) > minutes(config.closesAt)
+      ) {
+        return (
+          "The clinic is open " + config.opensAt + " to " + config.closesAt +
+          "; the visit must fit inside those hours."
+        );
+      }
+    }
+    return "";
+  }
+
+  function move(info) {
+    var why = refusedHere(info.event);
+    if (why) {
+      info.revert();
+      show("danger", "Not moved: " + why);
+      return;
+    }
+    var end = info.event.end ? wallTime(info.event.end) : null;
+    postMove(info.event.id, wallTime(info.event.start), end).then(function (result) {
+      if (!result.ok) {
+        info.revert();
+        show("danger", "Not moved: " + result.error);
+      }
+    });
   }
 
   function describe(event) {
     var p = event.extendedProps;
-    var parts = [event.title, p.statusLabel];
+    var parts = [event.title];
     if (p.room) parts.push("Room: " + p.room);
     if (p.clinician) parts.push("Clinician: " + p.clinician);
     if (p.uncertaintyDays) parts.push("Date uncertain by ±" + p.uncertaintyDays + " days");
@@ -164,9 +304,27 @@
     year: "numeric",
     timeZone: "UTC", // FullCalendar's dates are UTC-coerced clinic days
   });
-  function fullDay(info) {
+  function formatDay(date) {
     // "Tue 1 Dec 2026": Intl puts a comma after the weekday once the year is there.
-    return dayFormat.format(info.date.marker).replace(/^([^\s,]+),/, "$1");
+    return dayFormat.format(date).replace(/^([^\s,]+),/, "$1");
+  }
+  function fullDay(info) {
+    return formatDay(info.date.marker);
+  }
+  var timeFormat = new Intl.DateTimeFormat(config.locale || "en-gb", {
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: hour12,
+    timeZone: "UTC",
+  });
+
+  // An hour either side of opening time is shown, shaded as out of hours.
+  function widen(clockText, hours) {
+    var total = Math.min(24 * 60, Math.max(0, minutes(clockText) + hours * 60));
+    var pad = function (n) {
+      return (n < 10 ? "0" : "") + n;
+    };
+    return pad(Math.floor(total / 60)) + ":" + pad(total % 60) + ":00";
   }
 
   var calendar = new FullCalendar.Calendar(element, {
@@ -185,10 +343,15 @@
     },
     nowIndicator: true,
     height: "auto",
-    slotMinTime: config.opensAt,
-    slotMaxTime: config.closesAt,
+    slotMinTime: widen(config.opensAt, -1),
+    slotMaxTime: widen(config.closesAt, 1),
     slotDuration: "00:15:00",
     allDaySlot: false,
+    businessHours: {
+      daysOfWeek: labels.openWeekdays || [1, 2, 3, 4, 5],
+      startTime: config.opensAt,
+      endTime: config.closesAt,
+    },
     headerToolbar: {
       left: "prev,next today",
       center: "title",
@@ -197,13 +360,21 @@
     buttonText: { today: "Today", month: "Month", week: "Week", day: "Day", list: "List" },
     editable: canMove,
     eventDurationEditable: canMove,
+    eventInteractive: true, // each visit is focusable; Enter opens its details
     events: { url: config.eventsUrl, extraParams: filterParams },
     eventSourceSuccess: expand,
     eventDisplay: "block",
+    dayCellClassNames: function (info) {
+      return closedDays[isoDay(info.date)] ? ["closed-day"] : [];
+    },
+    dayHeaderClassNames: function (info) {
+      return closedDays[isoDay(info.date)] ? ["closed-day"] : [];
+    },
     dayCellDidMount: function (info) {
       // FullCalendar names a day cell by its number link ("December 27, 2026" for "27"),
       // which screen-reader checks flag as a label/content mismatch; the cell's text suffices.
       info.el.removeAttribute("aria-labelledby");
+      if (closedDays[isoDay(info.date)]) info.el.setAttribute("title", "Clinic closed");
     },
     datesSet: function () {
       element.querySelectorAll(".fc-icon").forEach(function (icon) {
@@ -215,17 +386,63 @@
       info.el.dataset.status = info.event.extendedProps.status;
       info.el.setAttribute("title", describe(info.event));
       info.el.setAttribute("aria-label", describe(info.event));
+      if (canMove && info.event.startEditable !== false && movable[info.event.extendedProps.status]) {
+        // Ask early, so the shading is there as soon as the drag starts.
+        info.el.addEventListener("pointerenter", function () {
+          loadDays(info.event);
+        }, { once: true });
+      }
+    },
+    eventDragStart: function (info) {
+      var event = info.event;
+      dragging = event.id;
+      loadDays(event).then(function (byDay) {
+        if (dragging === event.id) shade(byDay);
+      });
+    },
+    eventDragStop: function () {
+      dragging = null;
+      unshade();
     },
     eventClick: function (info) {
+      info.jsEvent.preventDefault();
+      if (openDialog) {
+        openDialog(info.event, info.el);
+        return;
+      }
       var p = info.event.extendedProps;
-      var canBook = canMove && p.status === "tentative";
-      var template = canBook ? config.bookUrl : config.patientUrl;
-      var id = canBook ? info.event.id : p.patientId;
-      window.location.assign(template.replace("/0/", "/" + id + "/"));
+      window.location.assign(config.patientUrl.replace("/0/", "/" + p.patientId + "/"));
     },
     eventDrop: move,
     eventResize: move,
   });
+
+  var openDialog = window.EndoplanMoveDialog
+    ? window.EndoplanMoveDialog({
+        canMove: canMove,
+        movable: function (status) {
+          return movable[status] === true;
+        },
+        kindLabel: function (kind) {
+          return labels.kinds[kind] || kind;
+        },
+        describeWhen: function (event) {
+          var text = formatDay(event.start) + ", " + timeFormat.format(event.start);
+          if (event.end) text += " to " + timeFormat.format(event.end);
+          return text;
+        },
+        getJson: getJson,
+        postMove: function (id, start) {
+          return postMove(id, start, null);
+        },
+        allowedDaysUrl: config.allowedDaysUrl,
+        freeTimesUrl: config.freeTimesUrl,
+        bookUrl: config.bookUrl,
+        cancelUrl: config.cancelUrl,
+        patientUrl: config.patientUrl,
+      })
+    : null;
+
   calendar.render();
   element.calendar = calendar;
 

@@ -152,6 +152,10 @@ MATRIX: dict[str, Row] = {
     "calendar": Row(roles="OODO"),
     "calendar-events": Row(roles="OODO"),
     "appointment-move": Row(args=appointment, roles="ODDO", method="post"),
+    "appointment-allowed-days": Row(args=appointment, roles="ODDO"),
+    "appointment-free-times": Row(args=appointment, roles="ODDO"),
+    "appointment-restore": Row(args=appointment, roles="ODDO", method="post"),
+    "appointment-undo-no-show": Row(args=appointment, roles="ODDO", method="post"),
     "appointment-book": Row(args=appointment, roles="ODDO"),
     "appointment-confirm": Row(args=appointment, roles="ODDO", method="post"),
     "appointment-cancel": Row(args=appointment, roles="ODDO"),
@@ -165,7 +169,7 @@ MATRIX: dict[str, Row] = {
     "closed-date-delete": Row(args=closed, roles="DDDO", method="post"),
     "membership-role": Row(args=membership, roles="DDDO", method="post"),
     "feed-list": Row(roles="DDDO"),
-    "feed-revoke": Row(args=feed, roles="DDDO", method="post"),
+    "feed-revoke": Row(args=feed, roles="DDDO"),
     # A calendar subscription: whoever holds the revocable token, no sign-in
     "calendar-feed": Row(args=lambda w: [w.feed.token], anon="O", b="OOOO"),
     # Patients' signed links: public, each reached with a token for its own purpose only
