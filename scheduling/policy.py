@@ -35,14 +35,25 @@ class Action(StrEnum):
     MANAGE_BATCHES = "manage-batches"  # expansion progress, QC release, doses
     ADMINISTER = "administer"  # rooms, staff, opening days, protocol parameters
     VIEW_AUDIT = "view-audit"  # read and export the audit log
+    ALLOCATE_DOSES = "allocate-doses"  # reserve a donor-lot dose for a UC course
+    VIEW_OUTCOMES = "view-outcomes"  # the clinic's outcomes report (aggregate figures)
+    EXPORT_OUTCOMES = "export-outcomes"  # the de-identified per-course CSV (audited)
 
 
 PERMISSIONS: dict[str, frozenset[Action]] = {
     Role.COORDINATOR: frozenset(
-        {Action.VIEW_PATIENTS, Action.EDIT_PATIENTS, Action.BOOK, Action.VIEW_BATCHES}
+        {
+            Action.VIEW_PATIENTS,
+            Action.EDIT_PATIENTS,
+            Action.BOOK,
+            Action.VIEW_BATCHES,
+            Action.ALLOCATE_DOSES,
+        }
     ),
-    Role.PHYSICIAN: frozenset({Action.VIEW_PATIENTS, Action.RECORD_RESULTS, Action.VIEW_BATCHES}),
-    Role.LAB: frozenset({Action.VIEW_BATCHES, Action.MANAGE_BATCHES}),
+    Role.PHYSICIAN: frozenset(
+        {Action.VIEW_PATIENTS, Action.RECORD_RESULTS, Action.VIEW_BATCHES, Action.VIEW_OUTCOMES}
+    ),
+    Role.LAB: frozenset({Action.VIEW_BATCHES, Action.MANAGE_BATCHES, Action.ALLOCATE_DOSES}),
     Role.ADMIN: frozenset(
         {
             Action.VIEW_PATIENTS,
@@ -51,6 +62,8 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_BATCHES,
             Action.ADMINISTER,
             Action.VIEW_AUDIT,
+            Action.VIEW_OUTCOMES,
+            Action.EXPORT_OUTCOMES,
         }
     ),
 }

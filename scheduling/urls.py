@@ -11,6 +11,7 @@ from scheduling.views import (
     disclosure,
     feeds,
     health,
+    lots,
     outcomes,
     outcomes_report,
     patient_links,
@@ -68,6 +69,11 @@ urlpatterns = [
     path("periods/<int:pk>/delete", recording.period_start_delete, name="period-delete"),
     path("periods/<int:pk>/apply", recording.period_start_apply, name="period-apply"),
     path("patients/<int:patient_pk>/courses/new", courses.course_edit, name="course-create"),
+    # Donor lots of umbilical-cord cells and their doses (issue 12).
+    path("lots/", lots.lot_list, name="lot-list"),
+    path("lots/new", lots.lot_create, name="lot-create"),
+    path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
+    path("courses/<int:course_pk>/dose", lots.dose_allocate, name="dose-allocate"),
     path(
         "patients/<int:patient_pk>/courses/preview", courses.course_preview, name="course-preview"
     ),

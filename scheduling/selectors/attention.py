@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass, field, fields
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from scheduling.models import (
@@ -17,7 +18,7 @@ from scheduling.models import (
     PeriodStart,
     PeriodStartStatus,
 )
-from scheduling.selectors import messaging
+from scheduling.selectors import lots, messaging
 
 BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 LIMIT = 50
@@ -40,6 +41,8 @@ class Attention:
     outcome_not_recorded: list = field(default_factory=list)
     unplannable: list = field(default_factory=list)
     periods_to_check: list = field(default_factory=list)
+    donor_lot_waiting: list = field(default_factory=list)  # selectors.lots.WaitingCourse
+    cells_failed: list = field(default_factory=list)  # failed batches with no batch after them
 
     @property
     def total(self) -> int:
@@ -107,6 +110,20 @@ def attention_for(*, clinic: Clinic, now: dt.datetime | None = None) -> Attentio
             .exclude(status__in=CLOSED_COURSES)
             .select_related("patient")
             .order_by("pk")[:LIMIT]
+        ),
+        donor_lot_waiting=lots.waiting_for_dose(clinic, LIMIT),
+        cells_failed=list(
+            CellBatch.objects.filter(clinic=clinic, status=BatchStatus.FAILED)
+            .exclude(course__status__in=CLOSED_COURSES)
+            .exclude(
+                Exists(
+                    CellBatch.objects.filter(
+                        course=OuterRef("course"), pk__gt=OuterRef("pk")
+                    )
+                )
+            )
+            .select_related("course__patient")
+            .order_by("updated_at")[:LIMIT]
         ),
         periods_to_check=list(
             PeriodStart.objects.filter(patient__clinic=clinic, status=PeriodStartStatus.TO_CHECK)

@@ -77,6 +77,11 @@ def course_facts(course: Course, appointments: list[Appointment] | None = None) 
             steps_done[appointment.pk] = appointment.step_key
     for days in done.values():
         days.sort()
+    harvested = {
+        appointment.step_key: appointment.starts_at.astimezone(zone).date()
+        for appointment in appointments
+        if appointment.status == AppointmentStatus.DONE and appointment.step_key == "harvest"
+    }
     if course.source == CellSource.UMBILICAL_CORD:
         cells = _donor_dose(course)  # no harvest, no batch: a dose of a donor lot
     else:
@@ -86,7 +91,8 @@ def course_facts(course: Course, appointments: list[Appointment] | None = None) 
             BatchStatus.EXHAUSTED,
         )
         cells = {
-            "harvested_on": done.get(AppointmentKind.HARVEST, [None])[0],
+            # the harvest step's visit: one whose batch failed QC no longer holds the step
+            "harvested_on": harvested.get("harvest"),
             "released_on": batch.qc_released_on if released else None,
             "expires_on": batch.expires_on if batch is not None else None,
         }

@@ -39,7 +39,7 @@ from scheduling.models import (
     ReminderKind,
     ReminderStatus,
 )
-from scheduling.services import locks, reminders
+from scheduling.services import doses, locks, reminders
 from scheduling.services.planning import BOOKED, CLOSED_COURSES, LIVE, course_replan
 from scheduling.services.recording import Recorded, plausible_date, set_done_on
 
@@ -213,13 +213,17 @@ def _cancel(appointment: Appointment, reason: str) -> timeline.Change:
 
 
 def _end_visits(course: Course, appointments: list[Appointment], reason: str) -> Recorded:
-    """Cancel every future visit and its reminders; tell the patient once."""
+    """Cancel every future visit and its reminders; tell the patient once. A donor-lot dose
+    reserved for the course goes back to its lot."""
     course_replan(course=course, notify=False)  # closed: clears a plan problem, plans nothing
+    returned = doses.doses_return(course=course, reason=reason)
     changes = [_cancel(appointment, reason) for appointment in _future(appointments)]
     reminders.cd1_requests_sync(patient=course.patient)
     reminders.plan_changes_notify(course=course, changes=changes)
     note = f"{len(changes)} future visit(s) cancelled; the patient is told once." if changes else ""
-    return Recorded(notes=[note] if note else [])
+    notes = [note] if note else []
+    notes += [f"{returned} reserved donor-lot dose(s) returned to the lot."] if returned else []
+    return Recorded(notes=notes)
 
 
 def _hold_visits(course: Course, appointments: list[Appointment], on: dt.date) -> Recorded:

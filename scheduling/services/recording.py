@@ -25,12 +25,13 @@ from scheduling.models import (
     AppointmentStatus,
     BatchStatus,
     CellBatch,
+    CellSource,
     Course,
     ThicknessMeasurement,
 )
 from scheduling.selectors.consent import GATED_KINDS, consent_refusal, step_action
 from scheduling.selectors.courses import course_facts, current_batch
-from scheduling.services import locks, reminders
+from scheduling.services import doses, locks, reminders
 from scheduling.services.planning import ReplanResult, course_replan
 from scheduling.timeline.dates import DateOutOfRange, check_plausible
 
@@ -404,6 +405,9 @@ def set_done_on(appointment: Appointment, day: dt.date, zone) -> None:
 
 
 def _use_dose(course: Course, day: dt.date) -> None:
+    if course.source == CellSource.UMBILICAL_CORD:  # a donor-lot dose, reserved for it
+        doses.dose_use(course=course, day=day)
+        return
     batch = current_batch(course)
     if batch is None or batch.status != BatchStatus.RELEASED:
         raise ValidationError("No released cell batch for this course: the lab must release it.")

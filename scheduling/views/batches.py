@@ -6,9 +6,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from scheduling import policy
+from scheduling.forms.lots import BatchFailForm
 from scheduling.forms.recording import BatchProgressForm, BatchReleaseForm
 from scheduling.models import BatchStatus, CellBatch
-from scheduling.services import recording
+from scheduling.services import lab_failures, recording
 from scheduling.views.navigation import apply_service
 from scheduling.views.patients import history
 
@@ -39,6 +40,7 @@ def batch_detail(request, pk: int):
     progress = BatchProgressForm(initial={"note": batch.progress_note}, prefix="progress")
     today = timezone.localdate(timezone=batch.clinic.zone)
     release = BatchReleaseForm(prefix="release", batch=batch, today=today)
+    fail = BatchFailForm(prefix="fail")
     if request.method == "POST":
         policy.require(request, policy.Action.MANAGE_BATCHES)
         if "progress-note" in request.POST:
@@ -51,6 +53,15 @@ def batch_detail(request, pk: int):
             ):
                 messages.success(request, "Progress recorded.")
                 return redirect("batch-detail", pk=batch.pk)
+        elif "fail-reason" in request.POST:
+            fail = BatchFailForm(request.POST, prefix="fail")
+            recorded = fail.is_valid() and apply_service(
+                fail, lambda: lab_failures.batch_fail(batch=batch, **fail.cleaned_data)
+            )
+            if recorded:
+                for line in recorded.sentences():
+                    messages.warning(request, line)
+                return redirect("batch-detail", pk=batch.pk)
         else:
             release = BatchReleaseForm(request.POST, prefix="release", batch=batch, today=today)
             if release.is_valid():
@@ -62,7 +73,7 @@ def batch_detail(request, pk: int):
                     for problem in recorded.problems:
                         messages.warning(request, problem)
                     return redirect("batch-detail", pk=batch.pk)
-    errors = progress.errors or release.errors
+    errors = progress.errors or release.errors or fail.errors
     return render(
         request,
         "scheduling/batch_detail.html",
@@ -70,6 +81,8 @@ def batch_detail(request, pk: int):
             "batch": batch,
             "progress": progress,
             "release": release,
+            "fail": fail,
+            "can_fail": can_manage and batch.status in lab_failures.FAILABLE,
             "can_manage": can_manage,
             "can_release": can_manage and batch.status == BatchStatus.EXPANDING,
             "history": history(batch),
