@@ -18,6 +18,7 @@ from scheduling.views import (
     patients,
     recording,
     reschedule,
+    staff,
     today,
 )
 
@@ -88,7 +89,12 @@ urlpatterns = [
     path(
         "clinic/closed/<int:pk>/delete", clinic_admin.closed_date_delete, name="closed-date-delete"
     ),
-    path("clinic/staff/<int:pk>/role", clinic_admin.membership_role, name="membership-role"),
+    path("clinic/staff/<int:pk>/role", staff.membership_role, name="membership-role"),
+    path("clinic/staff/<int:pk>/active", staff.membership_active, name="membership-active"),
+    path("clinic/staff/<int:pk>/invite", staff.invitation_resend, name="staff-invitation-resend"),
+    path("clinic/two-factor", staff.two_factor, name="clinic-two-factor"),
+    path("invitation/<uidb64>/<token>/", staff.invitation, name="staff-invitation"),
+    path("invitation/done/", staff.invitation_done, name="staff-invitation-done"),
     path("clinic/feeds/", feeds.feed_list, name="feed-list"),
     path("clinic/feeds/<int:pk>/revoke", feeds.feed_revoke, name="feed-revoke"),
     path("feeds/<str:token>.ics", feeds.calendar_feed, name="calendar-feed"),

@@ -1,4 +1,5 @@
-"""Clinic admins: opening days and hours, protocol parameters, rooms, closures, staff roles."""
+"""Clinic admins: opening days and hours, protocol parameters, rooms, closures, and the staff
+section (scheduling/views/staff.py)."""
 
 from django.contrib import messages
 from django.db import transaction
@@ -9,14 +10,15 @@ from scheduling import policy
 from scheduling.forms.clinic_admin import (
     ClinicSettingsForm,
     ClosedDateForm,
-    MembershipRoleForm,
     RoomForm,
 )
 from scheduling.forms.fields import save_unique
-from scheduling.models import ClosedDate, Membership, ReplanRun, Room
+from scheduling.forms.staff import StaffInviteForm
+from scheduling.models import ClosedDate, ReplanRun, Room
 from scheduling.services import replans
+from scheduling.views import staff
 
-FORMS = {"settings", "room", "closed"}
+FORMS = {"settings", "room", "closed", "invite"}
 
 
 @require_http_methods(["GET", "POST"])
@@ -33,15 +35,19 @@ def clinic_settings(request):
         "closed": ClosedDateForm(
             bound if which == "closed" else None, clinic=clinic, prefix="closed"
         ),
+        "invite": StaffInviteForm(bound if which == "invite" else None, prefix="invite"),
     }
-    if which in FORMS and forms[which].is_valid():
+    if which == "invite" and forms["invite"].is_valid():
+        invited = staff.invite(request, forms["invite"])
+        if invited is not None:
+            return invited
+    elif which in FORMS and forms[which].is_valid():
         with transaction.atomic():
             saved = _save(forms[which])
             run = None if saved is None else _follow_through(request, forms[which])
         if saved is not None:
             messages.success(request, "Saved." if run is None else f"Saved. {run.summary}")
             return redirect("clinic-settings")
-    memberships = Membership.objects.filter(clinic=clinic).select_related("user")
     return render(
         request,
         "scheduling/clinic_admin.html",
@@ -50,7 +56,7 @@ def clinic_settings(request):
             "rooms": Room.objects.filter(clinic=clinic),
             "closed_dates": ClosedDate.objects.filter(clinic=clinic),
             "replan_runs": ReplanRun.objects.filter(clinic=clinic)[:5],
-            "staff": [(m, MembershipRoleForm(instance=m, prefix=f"m{m.pk}")) for m in memberships],
+            **staff.staff_context(clinic, forms["invite"]),
         },
         status=422 if which in FORMS else 200,
     )
@@ -109,18 +115,4 @@ def closed_date_delete(request, pk: int):
             actor=request.user,
         )
     messages.success(request, f"{closed.date} is open again. {run.summary}")
-    return redirect("clinic-settings")
-
-
-@require_POST
-def membership_role(request, pk: int):
-    membership = policy.get_for(request, Membership.objects.all(), policy.Action.ADMINISTER, pk=pk)
-    form = MembershipRoleForm(request.POST, instance=membership, prefix=f"m{membership.pk}")
-    if membership.user_id == request.user.pk:
-        messages.error(request, "You cannot change your own role.")
-    elif form.is_valid():
-        form.save()
-        messages.success(request, f"{membership.user} is now {membership.get_role_display()}.")
-    else:
-        messages.error(request, "Choose one of the roles.")
     return redirect("clinic-settings")

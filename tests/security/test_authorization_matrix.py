@@ -168,6 +168,12 @@ MATRIX: dict[str, Row] = {
     "room-toggle": Row(args=room, roles="DDDO", method="post"),
     "closed-date-delete": Row(args=closed, roles="DDDO", method="post"),
     "membership-role": Row(args=membership, roles="DDDO", method="post"),
+    "membership-active": Row(args=membership, roles="DDDO"),
+    "staff-invitation-resend": Row(args=membership, roles="DDDO", method="post"),
+    "clinic-two-factor": Row(roles="DDDO", method="post"),
+    # An invited person's set-password link: no sign-in (a forged token gets a kind page)
+    "staff-invitation": Row(args=lambda w: ["MQ", "forged-token"], anon="O", b="OOOO"),
+    "staff-invitation-done": Row(anon="O", b="OOOO"),
     "feed-list": Row(roles="DDDO"),
     "feed-revoke": Row(args=feed, roles="DDDO"),
     # A calendar subscription: whoever holds the revocable token, no sign-in
