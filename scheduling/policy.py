@@ -64,6 +64,7 @@ PERMISSIONS: dict[str, frozenset[Action]] = {
             Action.VIEW_AUDIT,
             Action.VIEW_OUTCOMES,
             Action.EXPORT_OUTCOMES,
+            Action.ALLOCATE_DOSES,
         }
     ),
 }

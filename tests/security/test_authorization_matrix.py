@@ -103,6 +103,18 @@ def reschedule_request(w: World) -> list:
     return [request.pk]
 
 
+def donor_lot(w: World) -> list:
+    lot = models.DonorLot.objects.create(
+        clinic=w.patient.clinic,
+        lot_number=f"UC-{w.patient.pk}",
+        donor_screening_ref="DS",
+        doses=2,
+        expires_on=dt.date(2030, 1, 1),
+        storage_location="Tank 1",
+    )
+    return [lot.pk]
+
+
 def consent_with_document(w: World) -> list:
     from django.core.files.base import ContentFile
 
@@ -170,6 +182,10 @@ MATRIX: dict[str, Row] = {
     "membership-role": Row(args=membership, roles="DDDO", method="post"),
     "membership-active": Row(args=membership, roles="DDDO"),
     "staff-invitation-resend": Row(args=membership, roles="DDDO", method="post"),
+    "lot-list": Row(roles="OOOO"),
+    "lot-create": Row(roles="DDOD"),
+    "lot-detail": Row(args=donor_lot, roles="OOOO"),
+    "dose-allocate": Row(args=course, roles="ODOO"),
     "clinic-two-factor": Row(roles="DDDO", method="post"),
     # An invited person's set-password link: no sign-in (a forged token gets a kind page)
     "staff-invitation": Row(args=lambda w: ["MQ", "forged-token"], anon="O", b="OOOO"),
