@@ -134,3 +134,31 @@ def test_no_show_asks_first_and_is_undone_on_its_day(
     expect(page.get_by_role("alert").filter(has_text="booked again")).to_be_visible()
     consult.refresh_from_db()
     assert consult.status == AppointmentStatus.BOOKED
+
+
+def test_revoking_a_calendar_feed_asks_first(page, live_server, staff_client, clinic, rooms):
+    from scheduling.services.feeds import calendar_feed_create
+
+    admin = factories.MembershipFactory(
+        clinic=clinic, role="admin", user=factories.UserFactory(username="ada")
+    ).user
+    feed = calendar_feed_create(clinic=clinic, room=rooms[0], clinician=None, created_by=admin)
+    login(page, live_server, staff_client, admin)
+    page.goto("/clinic/feeds/")
+    page.get_by_role("link", name="Revoke…").click()
+    heading = f"Revoke the calendar address for {rooms[0]}?"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()
+    feed.refresh_from_db()
+    assert feed.is_active  # opening the page changed nothing
+    assert_accessible(page)
+    page.get_by_role("button", name="Revoke").click()  # not confirmed: refused
+    expect(page.get_by_test_id("feed-revoke-form")).to_contain_text("This field is required")
+    feed.refresh_from_db()
+    assert feed.is_active
+    page.get_by_label("Yes, I am sure").check()
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("alert").first).to_contain_text(
+        f"The calendar address for {rooms[0]} is revoked"
+    )
+    feed.refresh_from_db()
+    assert not feed.is_active

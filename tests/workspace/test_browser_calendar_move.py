@@ -250,6 +250,7 @@ def test_the_move_dialog_books_a_move_by_keyboard_only(
     label = page.evaluate("document.activeElement.labels[0].textContent")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.dataset.testid") == "dialog-confirm-move"
+    screenshot(page, "calendar-move-dialog.png")
     page.keyboard.press("Enter")
 
     expect(dialog).to_be_hidden()
