@@ -18,13 +18,8 @@ from dataclasses import dataclass, field
 from django.db import models
 
 from scheduling.audit_actor import ANONYMOUS, PATIENT_LINK, SYSTEM
-from scheduling.history_words import (
-    ACT,
-    BOOKKEEPING,
-    Line,
-    day_text,
-    lines,
-)
+from scheduling.history_records import record_lines
+from scheduling.history_words import ACT, BOOKKEEPING, SENTENCES, Line, day_text
 from scheduling.models import Appointment, AuditEvent, Clinic, Membership, Patient, User
 from scheduling.timeline.steps import label, sentence
 
@@ -52,6 +47,8 @@ class EventNames:
 
     def __init__(self, clinic: Clinic, events: Sequence[AuditEvent]) -> None:
         self.zone = clinic.zone
+        self._events = events
+        self._rows: dict[type[models.Model], dict[str, models.Model]] = {}
         visit_ids = set()
         wanted: dict[type[models.Model], set] = {}
         for event in events:
@@ -88,6 +85,17 @@ class EventNames:
             p.pk: f"{p.first_name} {p.last_name} (MRN {p.mrn})"
             for p in Patient._base_manager.filter(pk__in=patient_ids, clinic=clinic)
         }
+
+    def row(self, model: type[models.Model], pk) -> models.Model | None:
+        """The record as it stands (None once deleted); one query per kind of record."""
+        if model not in self._rows:
+            ids = [e.object_id for e in self._events if e.object_type == model._meta.model_name]
+            ids = [int(i) for i in ids if str(i).isdigit()]
+            rows = model._base_manager.filter(pk__in=ids)
+            if model._meta.model_name == "doseallocation":
+                rows = rows.select_related("lot")
+            self._rows[model] = {str(row.pk): row for row in rows}
+        return self._rows[model].get(str(pk))
 
     def visit(self, appointment_id) -> str:
         step_key, kind, _status = self._visits.get(str(appointment_id), ("", "", ""))
@@ -170,6 +178,15 @@ def _summarise(found: list[Line]) -> tuple[Line | None, list[str]]:
         for text, count in reminders.items()
     ]
     return headline, details
+
+
+def lines(event: AuditEvent, names: EventNames) -> list[Line]:
+    """What one event did, in sentences (none for bookkeeping a reader does not need)."""
+    if event.action == "view":
+        return [Line("Record opened", BOOKKEEPING)]
+    if event.object_type in SENTENCES:
+        return SENTENCES[event.object_type](event, names)
+    return record_lines(event, names)
 
 
 def _acts(burst: list[AuditEvent], names: EventNames) -> list[tuple[AuditEvent, list[Line]]]:

@@ -61,6 +61,8 @@ class Names(Protocol):
 
     def related(self, model: type[models.Model], pk) -> str: ...
 
+    def row(self, model: type[models.Model], pk) -> models.Model | None: ...
+
 
 @dataclass(frozen=True)
 class Line:
@@ -112,7 +114,10 @@ def _field(model: type[models.Model], name: str) -> models.Field | None:
 
 def field_label(model: type[models.Model], name: str) -> str:
     field = _field(model, name)
-    return str(field.verbose_name) if field is not None else name.replace("_", " ")
+    text = str(field.verbose_name) if field is not None else name.replace("_", " ")
+    if text.startswith("qc "):
+        text = "QC " + text[3:]
+    return text[:-3] + " (mm)" if text.endswith(" mm") else text
 
 
 def value_text(model: type[models.Model], name: str, value, names: Names) -> str:
@@ -121,6 +126,8 @@ def value_text(model: type[models.Model], name: str, value, names: Names) -> str
         return "none"
     if value == HIDDEN:
         return "set"
+    if name == "open_weekdays":
+        return ", ".join(day.strip().capitalize() for day in str(value).split(","))
     field = _field(model, name)
     if field is None:
         return str(value)
@@ -162,6 +169,13 @@ def field_changes(model, changes: dict, names: Names, skip=()) -> list[str]:
             old_text = value_text(model, name, old, names)
             out.append(f"{what} changed from {old_text} to {value_text(model, name, new, names)}")
     return out
+
+
+def lower_first(text: str) -> str:
+    """ "Email set to …" inside a sentence: "email set to …" (but "QC released on" stays)."""
+    if len(text) > 1 and text[1].isupper():
+        return text
+    return text[:1].lower() + text[1:]
 
 
 def _after(changes: dict, name: str):
@@ -356,39 +370,7 @@ def _course(event, names: Names) -> list[Line]:
         for key in sorted(set(_after(changes, "dropped_steps") or ()) - before):
             out.append(Line(f"{sentence(label(key))} dropped from the course"))
     texts = field_changes(model, changes, names, skip={"status", "dropped_steps"})
-    return out + [Line(f"Course: {text[:1].lower()}{text[1:]}") for text in texts]
-
-
-def _generic(event, names: Names) -> list[Line]:
-    model = apps.get_model("scheduling", event.object_type) if _is_ours(event) else None
-    if model is None:
-        return [Line("A record changed")]
-    what = sentence(str(model._meta.verbose_name))
-    title = _title(model, event.changes, names)
-    if event.action == "create":
-        return [Line(f"{what} {title}added".replace("  ", " ").strip())]
-    if event.action == "delete":
-        return [Line(f"{what} {title}removed".replace("  ", " ").strip())]
-    texts = field_changes(model, event.changes, names)
-    return [
-        Line(f"{what} {title}— {text[:1].lower()}{text[1:]}".replace("  ", " ")) for text in texts
-    ]
-
-
-def _is_ours(event) -> bool:
-    try:
-        apps.get_model("scheduling", event.object_type)
-    except LookupError:
-        return False
-    return True
-
-
-def _title(model, changes: dict, names: Names) -> str:
-    for name in ("name", "lot_number", "username", "date", "kind", "form_version"):
-        value = _after(changes, name) or _before(changes, name)
-        if value:
-            return f"{value_text(model, name, value, names)} "
-    return ""
+    return out + [Line(f"Course: {lower_first(text)}") for text in texts]
 
 
 def _patient(event, names: Names) -> list[Line]:
@@ -403,16 +385,19 @@ def _patient(event, names: Names) -> list[Line]:
 def _membership(event, names: Names) -> list[Line]:
     model = apps.get_model("scheduling", "Membership")
     user = _after(event.changes, "user") or _before(event.changes, "user")
+    if user is None:
+        row = names.row(model, event.object_id)
+        user = row.user_id if row is not None else None
     person = value_text(model, "user", user, names) if user else "A staff member"
     role = value_text(model, "role", _after(event.changes, "role"), names).lower()
     if event.action == "create":
         return [Line(f"{person} joined the clinic as {role}")]
     if event.action == "delete":
         return [Line(f"{person} left the clinic")]
+    if "role" not in event.changes:
+        return []
     old = value_text(model, "role", _before(event.changes, "role"), names).lower()
-    return (
-        [Line(f"{person}'s role changed from {old} to {role}")] if "role" in event.changes else []
-    )
+    return [Line(f"{person}'s role changed from {old} to {role}")]
 
 
 SENTENCES = {
@@ -425,10 +410,3 @@ SENTENCES = {
     "reschedulerequest": _reschedule,
     "course": _course,
 }
-
-
-def lines(event, names: Names) -> list[Line]:
-    """What one event did, in sentences (none for bookkeeping a reader does not need)."""
-    if event.action == "view":
-        return [Line("Record opened", BOOKKEEPING)]
-    return SENTENCES.get(event.object_type, _generic)(event, names)
