@@ -192,7 +192,7 @@ def period_start_delete(request, pk: int):
             form, lambda: periods.period_start_delete(period_start=period_start)
         )
         if recorded is not None:
-            report(request, recorded, f"Cycle day 1 of {period_start.date} deleted.")
+            report(request, recorded, f"Cycle day 1 of {period_start.date:%a %-d %b %Y} deleted.")
             return back(request, url)
     title = f"Delete cycle day 1 of {period_start.date:%a %-d %b %Y}?"
     return _form_page(request, form, title, "Delete", "period-delete-form", url)
