@@ -20,11 +20,8 @@ def reschedule_request_resolve(
     if len(resolution) > RESOLUTION_MAX:
         raise ValidationError({"resolution": f"Please keep it under {RESOLUTION_MAX} characters."})
     with transaction.atomic():
-        locked = (
-            RescheduleRequest.objects.select_for_update()
-            .select_related("resolved_by")
-            .get(pk=request.pk)
-        )
+        # Its own row only: two people resolving at once, the second is told who was first.
+        locked = RescheduleRequest.objects.select_for_update().get(pk=request.pk)
         if locked.resolved_at is not None:
             who = locked.resolved_by.get_full_name() if locked.resolved_by else "someone"
             raise ValidationError(
