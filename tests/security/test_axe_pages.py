@@ -47,7 +47,8 @@ def optional_pages(clinic: Clinic, patient: Patient) -> list[tuple[str, str]]:
     """Pages that other work of this release adds: included when their URL names exist."""
     course = patient.courses.order_by("pk").first()
     candidates = [
-        ("consent", "course-consent", [course.pk]),
+        ("consent", "consent-record", [course.pk]),
+        ("consent withdrawal", "consent-withdraw", [course.pk]),
         ("donor lots", "lot-list", []),
         ("outcomes report", "outcomes-report", []),
         ("public disclosure report", "disclosure-report", [clinic.slug]),
