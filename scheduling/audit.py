@@ -26,7 +26,8 @@ Secrets never enter the trail: a staff account's password hash and a calendar fe
 recorded only as set or changed (`HIDDEN`). Of a staff account only the fields in
 `ONLY_FIELDS` are recorded (not last_login, which every sign-in writes).
 
-A view of a patient record is recorded with `record_view(request, patient)`.
+A view of a patient record is recorded with `record_view(request, patient)`, a download of an
+export with `record_export(request, what=..., details=...)`.
 """
 
 from __future__ import annotations
@@ -297,6 +298,21 @@ def record_view(request, patient: Patient) -> AuditEvent:
         object_type=object_type(Patient),
         object_id=str(patient.pk),
         patient_id=patient.pk,
+        ip_address=client_ip(request),
+    )
+
+
+def record_export(request, *, what: str, details: dict) -> AuditEvent:
+    """Log that the signed-in staff member downloaded an export of the clinic's records
+    (``what`` names it, e.g. "outcomes-export"; ``details``: its rows and filters)."""
+    return AuditEvent.objects.create(
+        clinic_id=request.clinic.pk,
+        actor=request.user,
+        actor_label=request.user.get_username(),
+        action=AuditAction.VIEW,
+        object_type=what,
+        object_id="export",
+        changes=details,
         ip_address=client_ip(request),
     )
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling import demo_course_life, timeline
+from scheduling import demo_course_life, demo_outcomes, timeline
 from scheduling.models import (
     VISIT_MINUTES,
     Appointment,
@@ -113,6 +113,7 @@ def load_demo(*, password: str) -> bool:
             _simulate(course, today, rng)
         _book_upcoming(clinic, today, rooms, staff[Role.PHYSICIAN], patients[:CONSULTS])
         demo_course_life.add_course_life(clinic=clinic, today=today, staff=staff)
+        demo_outcomes.add_finished_courses(clinic=clinic, today=today, staff=staff)
     return True
 
 

@@ -25,6 +25,9 @@ class ClinicSettingsForm(forms.ModelForm):
             "transfer_wait_cycles",
             "follow_up_months",
             "follow_ups_in_pregnancy",
+            "lab_name",
+            "lab_cgmp_status",
+            "disclosure_public",
         ]
         widgets = {
             "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -32,7 +35,14 @@ class ClinicSettingsForm(forms.ModelForm):
         }
 
     # What every course's plan depends on: a change re-plans the clinic's open courses.
-    PLANNING_FIELDS = frozenset(Meta.fields) - {"name", "phone", "email"}
+    PLANNING_FIELDS = frozenset(Meta.fields) - {
+        "name",
+        "phone",
+        "email",
+        "lab_name",
+        "lab_cgmp_status",
+        "disclosure_public",
+    }
 
     def _post_clean(self):
         super()._post_clean()

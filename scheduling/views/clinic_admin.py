@@ -4,6 +4,7 @@ section (scheduling/views/staff.py)."""
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling import policy
@@ -56,6 +57,7 @@ def clinic_settings(request):
             "rooms": Room.objects.filter(clinic=clinic),
             "closed_dates": ClosedDate.objects.filter(clinic=clinic),
             "replan_runs": ReplanRun.objects.filter(clinic=clinic)[:5],
+            "disclosure_url": request.build_absolute_uri(reverse("disclosure", args=[clinic.slug])),
             **staff.staff_context(clinic, forms["invite"]),
         },
         status=422 if which in FORMS else 200,

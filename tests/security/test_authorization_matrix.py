@@ -161,6 +161,12 @@ MATRIX: dict[str, Row] = {
     "consent-record": Row(args=course, roles="ODDO"),
     "consent-withdraw": Row(args=course, roles="ODDO"),
     "consent-document": Row(args=consent_with_document, roles="OODO"),
+    # Outcomes report (issue 15): physicians and admins; the export: admins only
+    "outcomes-report": Row(roles="DODO"),
+    "outcomes-export": Row(roles="DDDO"),
+    # The public disclosure report: not found until the clinic publishes it (off here)
+    "disclosure": Row(args=lambda w: [w.patient.clinic.slug], roles="NNNN", anon="N", b="NNNN"),
+    "disclosure-pdf": Row(args=lambda w: [w.patient.clinic.slug], roles="NNNN", anon="N", b="NNNN"),
     "calendar": Row(roles="OODO"),
     "calendar-events": Row(roles="OODO"),
     "appointment-move": Row(args=appointment, roles="ODDO", method="post"),

@@ -1,0 +1,242 @@
+"""Reads for the outcomes report: the courses started in a period as ``CourseRecord``s.
+
+Six queries whatever the clinic's size (the courses, their done infusions and ultrasounds,
+their thickness results, their patients' period starts, their outcomes, the clinic's closed
+days); each course's response result is then read by the engine's one rule
+(``reports.responses``). A course *started* on its start day (``Course.not_before``, the
+earliest day of its first visit); the period holds courses that started in it, up to today.
+
+``cached_report`` keeps a report's figures (not its records) in the cache, keyed by the
+clinic's latest audit event on a record the report reads: every write to those records leaves
+an event in its own transaction (``scheduling.audit``; tests/security/test_audit_paths.py
+holds every write path to it), so a new event means new figures, and one indexed query
+decides whether the figures in the cache still stand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from scheduling import timeline
+from scheduling.audit_fields import object_type
+from scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    AuditAction,
+    AuditEvent,
+    CellSource,
+    Clinic,
+    ClosedDate,
+    Course,
+    CourseOutcome,
+    Diagnosis,
+    Patient,
+    PeriodStart,
+    PeriodStartStatus,
+    ThicknessMeasurement,
+)
+from scheduling.reports.cohort import CourseRecord, Event, Figures, curves, summarise
+from scheduling.reports.responses import decided_response
+from scheduling.selectors.courses import clinic_closed_dates, clinic_protocol
+
+ASHERMAN_PREFIX = f"{Diagnosis.ASHERMAN}:"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFilter:
+    since: dt.date
+    until: dt.date
+    source: str = ""
+    route: str = ""
+    diagnosis: str = ""  # "thin-endometrium", "asherman", or "asherman:<severity>"
+    infusions: int | None = None  # infusions given
+
+
+@dataclass
+class Report:
+    clinic: Clinic
+    filter: ReportFilter
+    records: list[CourseRecord]
+    figures: Figures
+    curves: dict
+
+
+def default_period(clinic: Clinic, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The three years to today."""
+    today = today or timezone.localdate(timezone=clinic.zone)
+    return today.replace(year=today.year - 3) + dt.timedelta(days=1), today
+
+
+def cohort(*, clinic: Clinic, flt: ReportFilter) -> QuerySet[Course]:
+    """The courses of the clinic started in the period that match the filters."""
+    today = timezone.localdate(timezone=clinic.zone)
+    courses = Course.objects.filter(
+        clinic=clinic, not_before__gte=flt.since, not_before__lte=min(flt.until, today)
+    )
+    if flt.source:
+        courses = courses.filter(source=flt.source)
+    if flt.route:
+        courses = courses.filter(route=flt.route)
+    if flt.diagnosis.startswith(ASHERMAN_PREFIX):
+        courses = courses.filter(
+            patient__diagnosis=Diagnosis.ASHERMAN,
+            patient__asherman_severity=flt.diagnosis.removeprefix(ASHERMAN_PREFIX),
+        )
+    elif flt.diagnosis:
+        courses = courses.filter(patient__diagnosis=flt.diagnosis)
+    if flt.infusions is not None:
+        given = Count(
+            "appointments",
+            filter=Q(
+                appointments__kind=AppointmentKind.INFUSION,
+                appointments__status=AppointmentStatus.DONE,
+            ),
+        )
+        courses = courses.annotate(given=given).filter(given=flt.infusions)
+    return courses
+
+
+def course_records(*, clinic: Clinic, flt: ReportFilter) -> list[CourseRecord]:
+    courses = cohort(clinic=clinic, flt=flt)
+    ids = courses.values("pk")
+    rows = list(
+        courses.values_list(
+            "pk", "patient_id", "source", "route", "status", "thickness_threshold_mm",
+            "not_before", "patient__diagnosis", "patient__asherman_severity",
+            "patient__baseline_thickness_mm", "patient__stated_cycle_length",
+            "patient__luteal_length", "patient__date_of_birth",
+        ).order_by("not_before", "pk")
+    )  # fmt: skip
+    if not rows:
+        return []
+    zone = clinic.zone
+    infusions: dict[int, list[dt.date]] = defaultdict(list)
+    ultrasound_keys: dict[int, str] = {}
+    visits = Appointment.objects.filter(
+        course__in=ids,
+        status=AppointmentStatus.DONE,
+        kind__in=(AppointmentKind.INFUSION, AppointmentKind.ULTRASOUND),
+    ).values_list("course_id", "pk", "kind", "starts_at", "step_key")
+    for course_id, pk, kind, starts_at, step_key in visits:
+        if kind == AppointmentKind.INFUSION:
+            infusions[course_id].append(starts_at.astimezone(zone).date())
+        elif step_key.startswith("ultrasound-"):
+            ultrasound_keys[pk] = step_key
+    results: dict[int, list[timeline.Thickness]] = defaultdict(list)
+    measured = ThicknessMeasurement.objects.filter(course__in=ids).order_by(
+        "course_id", "measured_on", "pk"
+    )
+    for course_id, on, mm, appointment_id in measured.values_list(
+        "course_id", "measured_on", "thickness_mm", "appointment_id"
+    ):
+        results[course_id].append(
+            timeline.Thickness(on, float(mm), ultrasound_keys.get(appointment_id))
+        )
+    starts: dict[int, list[dt.date]] = defaultdict(list)
+    periods = PeriodStart.objects.filter(
+        patient__in=courses.values("patient_id"), status=PeriodStartStatus.APPLIED
+    ).order_by("patient_id", "date")
+    for patient_id, day in periods.values_list("patient_id", "date"):
+        starts[patient_id].append(day)
+    events: dict[int, list[Event]] = defaultdict(list)
+    outcomes = CourseOutcome.objects.filter(course__in=ids).order_by("occurred_on", "pk")
+    for course_id, kind, on, positive in outcomes.values_list(
+        "course_id", "kind", "occurred_on", "positive"
+    ):
+        events[course_id].append(Event(kind, on, positive))
+    protocol = clinic_protocol(clinic)
+    open_days = clinic.open_weekday_numbers
+    closed = clinic_closed_dates(clinic)
+    threshold = float(clinic.thickness_threshold_mm)
+    records = []
+    for (
+        pk, patient_id, source, route, status, own_threshold, started, diagnosis, severity,
+        baseline, stated, luteal, born,
+    ) in rows:  # fmt: skip
+        given = tuple(sorted(infusions.get(pk, ())))
+        course_results = tuple(results.get(pk, ()))
+        response = decided_response(
+            tuple(starts.get(patient_id, ())), stated, luteal, open_days, closed, protocol,
+            given, course_results,
+        )  # fmt: skip
+        records.append(
+            CourseRecord(
+                key=pk,
+                patient=patient_id,
+                source=source,
+                route=route,
+                diagnosis=diagnosis,
+                severity=severity,
+                status=status,
+                threshold_mm=threshold if own_threshold is None else float(own_threshold),
+                baseline_mm=None if baseline is None else float(baseline),
+                response_mm=response,
+                infusions=given,
+                results=tuple((r.on, r.mm) for r in course_results),
+                events=tuple(events.get(pk, ())),
+                age_band=age_band(born, started),
+            )
+        )
+    return records
+
+
+def age_band(born: dt.date | None, on: dt.date) -> str:
+    """Her age on ``on`` in a five-year band ("35-39"); empty when not recorded."""
+    if born is None:
+        return ""
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    low = age - age % 5
+    return f"{low}-{low + 4}"
+
+
+def outcomes_report(*, clinic: Clinic, flt: ReportFilter) -> Report:
+    records = course_records(clinic=clinic, flt=flt)
+    figures = summarise(records, float(clinic.thickness_threshold_mm))
+    return Report(clinic, flt, records, figures, curves(records))
+
+
+SOURCE_LABELS = dict(CellSource.choices)
+# What the report reads: a change to any of these changes its figures.
+READS = tuple(
+    object_type(model)
+    for model in (
+        Clinic, ClosedDate, Patient, PeriodStart, Course, Appointment, ThicknessMeasurement,
+        CourseOutcome,
+    )
+)  # fmt: skip
+CACHE_SECONDS = 24 * 3600
+
+
+def data_version(clinic: Clinic) -> str:
+    """The clinic's latest audit event on a record the report reads ("" when none)."""
+    latest = (
+        AuditEvent.objects.filter(clinic=clinic, object_type__in=READS)
+        .exclude(action=AuditAction.VIEW)
+        .order_by("-at", "-id")
+        .values_list("id", "at")
+        .first()
+    )
+    return "" if latest is None else f"{latest[0]}@{latest[1].timestamp()}"
+
+
+def cached_report(*, clinic: Clinic, flt: ReportFilter) -> Report:
+    """The report's figures and curves (without its records), from the cache while the
+    records it reads are unchanged."""
+    today = timezone.localdate(timezone=clinic.zone)
+    inputs = f"{clinic.pk}:{data_version(clinic)}:{today}:{flt!r}"
+    key = "outcomes-report:" + hashlib.sha256(inputs.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        report = outcomes_report(clinic=clinic, flt=flt)
+        cached = (report.figures, report.curves)
+        cache.set(key, cached, CACHE_SECONDS)
+    figures, curves_ = cached
+    return Report(clinic, flt, [], figures, curves_)
