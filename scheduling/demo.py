@@ -3,7 +3,10 @@
 Each patient's history is played forward by the timeline engine: her course starts some weeks
 or months ago, and every step whose planned day has passed is recorded as done (harvest, lab
 release, infusion, ultrasound result, follow-up). What is left is her plan from today on; the
-visits of the coming two weeks are booked into rooms.
+visits of the coming two weeks are booked into rooms, and past ones took place in them: nobody
+is ever in two places at once. What a coordinator meets on a first morning is there too: an
+ultrasound awaiting its result, a booked visit a closure left needing re-booking, and no
+tentative visit left behind in the past, whatever the hour the demo is loaded at.
 """
 
 import dataclasses
@@ -14,7 +17,9 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling import demo_course_life, demo_outcomes, timeline
+from scheduling import demo_course_life, timeline
+from scheduling.demo_diary import LAST_HOURS, QUARTER, Diary
+from scheduling.demo_people import STAFF, patient_email, patient_name
 from scheduling.models import (
     VISIT_MINUTES,
     Appointment,
@@ -42,21 +47,6 @@ from scheduling.services.planning import course_replan
 from scheduling.services.reminders import reminders_sync
 
 DEMO_SLUG = "demo"
-STAFF = [
-    ("coordinator", "Cora", "Nolan", Role.COORDINATOR),
-    ("physician", "Dr Priya", "Shah", Role.PHYSICIAN),
-    ("lab", "Luis", "Ortega", Role.LAB),
-    ("clinicadmin", "Ada", "Moreau", Role.ADMIN),
-]
-FIRST_NAMES = [
-    "Amara", "Beatriz", "Chloe", "Dana", "Elif", "Fatima", "Grace", "Hana", "Ines", "Julia",
-    "Keiko", "Lena", "Maya", "Nadia", "Olivia", "Priya", "Rosa", "Sofia", "Tara", "Uma",
-]  # fmt: skip
-LAST_NAMES = [
-    "Adams", "Bianchi", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito",
-    "Jensen", "Kowalski", "Lopez", "Murphy", "Novak", "Okafor", "Patel", "Quinn", "Rossi",
-    "Silva", "Tanaka",
-]  # fmt: skip
 SOURCES = [CellSource.BONE_MARROW, CellSource.ADIPOSE, CellSource.MENSTRUAL_BLOOD,
            CellSource.UMBILICAL_CORD]  # fmt: skip
 CONSULTS = 5  # patients with a first consultation and no course yet
@@ -76,7 +66,11 @@ def load_demo(*, password: str) -> bool:
             phone="+44 20 7946 0123",
             email="coordinators@demo-clinic.example",
         )
-        today = timezone.localdate(timezone=clinic.zone)
+        now = timezone.localtime(timezone=clinic.zone)
+        today = now.date()
+        # Late in the day, today's visits have taken place: the history runs to tomorrow.
+        late = now.time() >= (dt.datetime.combine(today, clinic.closes_at) - LAST_HOURS).time()
+        history_until = today + dt.timedelta(days=1) if late else today
         ClosedDate.objects.create(
             clinic=clinic, date=_next_weekday(today + dt.timedelta(days=20)), reason="Staff day"
         )
@@ -84,7 +78,7 @@ def load_demo(*, password: str) -> bool:
             Room.objects.create(clinic=clinic, name=name)
             for name in ("Procedure room 1", "Procedure room 2", "Ultrasound room")
         ]
-        staff = {}
+        staff, clinicians = {}, []
         for username, first, last, role in STAFF:
             user = User.objects.create_user(
                 username=username,
@@ -94,7 +88,9 @@ def load_demo(*, password: str) -> bool:
                 email=f"{username}@demo-clinic.example",
             )
             Membership.objects.create(user=user, clinic=clinic, role=role)
-            staff[role] = user
+            staff.setdefault(role, user)
+            clinicians += [user] if role == Role.PHYSICIAN else []
+        diary = Diary(clinic, rooms, clinicians, now)
         patients = [_patient(clinic, number, rng) for number in range(CONSULTS + COURSES)]
         for patient in patients[:CONSULTS]:
             _periods(patient, today - dt.timedelta(days=120), today, rng)
@@ -110,22 +106,23 @@ def load_demo(*, password: str) -> bool:
                 not_before=started,
                 created_by=staff[Role.COORDINATOR],
             )
-            _simulate(course, today, rng)
-        _book_upcoming(clinic, today, rooms, staff[Role.PHYSICIAN], patients[:CONSULTS])
+            _simulate(course, history_until, rng, diary)
+        _await_one_result(clinic, today)
+        _book_upcoming(clinic, today, diary, patients[:CONSULTS])
+        _flag_one_for_rebooking(clinic, today)
         demo_course_life.add_course_life(clinic=clinic, today=today, staff=staff)
-        demo_outcomes.add_finished_courses(clinic=clinic, today=today, staff=staff)
+        _nothing_tentative_in_the_past(clinic, diary)
     return True
 
 
 def _patient(clinic: Clinic, number: int, rng: random.Random) -> Patient:
-    first = FIRST_NAMES[number % len(FIRST_NAMES)]
-    last = LAST_NAMES[(number * 7) % len(LAST_NAMES)]
+    first, last = patient_name(number)
     return Patient.objects.create(
         clinic=clinic,
         mrn=f"DEMO{number + 1:04d}",
         first_name=first,
         last_name=last,
-        email=f"{first.lower()}.{last.lower()}@patients.example",
+        email=patient_email(first, last),
         phone=f"+44 7700 900{number:03d}",
         time_zone="Europe/London",
         stated_cycle_length=28,
@@ -152,9 +149,9 @@ def _periods(patient: Patient, start: dt.date, today: dt.date, rng: random.Rando
     )
 
 
-def _simulate(course: Course, today: dt.date, rng: random.Random) -> None:
+def _simulate(course: Course, today: dt.date, rng: random.Random, diary: Diary) -> None:
     """Play the course forward from its start with the engine, as the clinic would have:
-    every step whose day has passed becomes a recorded fact. Then re-plan from today."""
+    every step whose day is before `today` becomes a recorded fact. Then re-plan from today."""
     responds_after = rng.choice([1, 1, 2, 3, 4])  # 4: never within three infusions
     course_input = selectors.course_input(course, today=course.not_before)
     facts = timeline.Facts()
@@ -174,7 +171,7 @@ def _simulate(course: Course, today: dt.date, rng: random.Random) -> None:
             followed_up.append(step)
         else:
             facts = _fact(facts, step, responds_after)
-    _write_history(course, facts, followed_up)
+    _write_history(course, facts, followed_up, diary)
     course_replan(course=course, notify=False)
 
 
@@ -210,12 +207,14 @@ def _fact(facts: timeline.Facts, step: timeline.Step, responds_after: int) -> ti
     return replace(facts, thickness_results=(*facts.thickness_results, (step.date, mm)))
 
 
-def _write_history(course: Course, facts: timeline.Facts, followed_up: list[timeline.Step]) -> None:
+def _write_history(
+    course: Course, facts: timeline.Facts, followed_up: list[timeline.Step], diary: Diary
+) -> None:
     clinic = course.clinic
     if facts.harvested_on is None:
         return
     if course.source != CellSource.UMBILICAL_CORD:
-        _done(course, "harvest", AppointmentKind.HARVEST, facts.harvested_on)
+        _done(course, "harvest", AppointmentKind.HARVEST, facts.harvested_on, diary)
     start = facts.harvested_on
     CellBatch.objects.create(
         clinic=clinic,
@@ -237,34 +236,34 @@ def _write_history(course: Course, facts: timeline.Facts, followed_up: list[time
         expires_on=facts.expires_on,
     )
     for number, day in enumerate(facts.infusions_done, 1):
-        _done(course, f"infusion-{number}", AppointmentKind.INFUSION, day)
+        _done(course, f"infusion-{number}", AppointmentKind.INFUSION, day, diary)
     for number, (day, mm) in enumerate(facts.thickness_results, 1):
-        ultrasound = _done(course, f"ultrasound-{number}", AppointmentKind.ULTRASOUND, day)
+        ultrasound = _done(course, f"ultrasound-{number}", AppointmentKind.ULTRASOUND, day, diary)
         ThicknessMeasurement.objects.create(
             course=course, appointment=ultrasound, measured_on=day, thickness_mm=Decimal(str(mm))
         )
     for step in followed_up:
-        _done(course, step.key, AppointmentKind.FOLLOW_UP, step.date)
+        _done(course, step.key, AppointmentKind.FOLLOW_UP, step.date, diary)
 
 
-def _done(course: Course, key: str, kind: str, day: dt.date) -> Appointment:
-    starts_at = dt.datetime.combine(day, dt.time(10, 0), tzinfo=course.clinic.zone)
-    return Appointment.objects.create(
+def _done(course: Course, key: str, kind: str, day: dt.date, diary: Diary) -> Appointment:
+    appointment = Appointment(
         clinic=course.clinic,
         patient=course.patient,
         course=course,
         step_key=key,
         kind=kind,
         status=AppointmentStatus.DONE,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=VISIT_MINUTES[kind]),
     )
+    if not diary.place(appointment, day):  # a full day: it took place without a booking
+        appointment.starts_at = dt.datetime.combine(day, dt.time(8, 0), tzinfo=course.clinic.zone)
+        appointment.ends_at = appointment.starts_at + dt.timedelta(minutes=VISIT_MINUTES[kind])
+    appointment.save()
+    return appointment
 
 
-def _book_upcoming(clinic, today, rooms, physician, consult_patients) -> None:
+def _book_upcoming(clinic, today, diary: Diary, consult_patients) -> None:
     """Book the next two weeks' visits into rooms, and first consultations from today on."""
-    procedure_rooms, ultrasound_room = rooms[:2], rooms[2]
-    busy: list[tuple] = []  # (starts, ends, room, clinician, patient) of what is booked
     upcoming = Appointment.objects.filter(
         clinic=clinic,
         status=AppointmentStatus.TENTATIVE,
@@ -274,61 +273,96 @@ def _book_upcoming(clinic, today, rooms, physician, consult_patients) -> None:
         ),
     ).order_by("starts_at")
     for number, appointment in enumerate(upcoming):
-        room = (
-            ultrasound_room
-            if appointment.kind == AppointmentKind.ULTRASOUND
-            else procedure_rooms[number % 2]
-        )
-        if not _place(appointment, room, physician, busy, clinic):
-            continue  # the day is full: the visit stays tentative
         appointment.status = (
             AppointmentStatus.CONFIRMED if number % 3 == 0 else AppointmentStatus.BOOKED
         )
+        if not diary.place(appointment, appointment.starts_at.astimezone(clinic.zone).date()):
+            continue  # the day is full: the visit stays tentative
         appointment.save()
         reminders_sync(appointment=appointment)
-    consult_day = (
-        today if today.weekday() in clinic.open_weekday_numbers else _next_open(clinic, today)
-    )
+    consult_day = today
+    while not _can_consult(clinic, consult_day, diary):
+        consult_day = _next_open(clinic, consult_day)
     for patient in consult_patients:
         appointment = Appointment(
-            clinic=clinic,
-            patient=patient,
-            kind=AppointmentKind.CONSULT,
+            clinic=clinic, patient=patient, kind=AppointmentKind.CONSULT,
             status=AppointmentStatus.BOOKED,
-            room=procedure_rooms[0],
-            clinician=physician,
+        )  # fmt: skip
+        if diary.place(appointment, consult_day, rooms=diary.procedure_rooms[:1]):
+            appointment.save()
+            reminders_sync(appointment=appointment)
+
+
+def _can_consult(clinic: Clinic, day: dt.date, diary: Diary) -> bool:
+    """An open day with time left for consultations (today: not too late)."""
+    closes = dt.datetime.combine(day, clinic.closes_at, tzinfo=clinic.zone)
+    return day.weekday() in clinic.open_weekday_numbers and closes - LAST_HOURS > diary.now
+
+
+def _await_one_result(clinic: Clinic, today: dt.date) -> None:
+    """The latest ultrasound done in the last seven weeks, its course's last visit so far, waits
+    for the physician to record its result (needs-attention lists it for 60 days)."""
+    since = _midnight(clinic, today - dt.timedelta(weeks=7))
+    done = Appointment.objects.filter(clinic=clinic, status=AppointmentStatus.DONE)
+    for ultrasound in done.filter(kind=AppointmentKind.ULTRASOUND, starts_at__gte=since).order_by(
+        "-starts_at"
+    ):
+        if not done.filter(course=ultrasound.course, starts_at__gt=ultrasound.starts_at).exists():
+            ThicknessMeasurement.objects.filter(appointment=ultrasound).delete()
+            course_replan(course=ultrasound.course, notify=False)
+            return
+
+
+def _flag_one_for_rebooking(clinic: Clinic, today: dt.date) -> None:
+    """An unplanned closure on a day with one booked course visit: that visit stays where it
+    is, flagged "needs re-booking" with the reason, for a coordinator to move."""
+    booked = Appointment.objects.filter(
+        clinic=clinic,
+        course__isnull=False,
+        status=AppointmentStatus.BOOKED,
+        starts_at__gte=dt.datetime.combine(
+            today + dt.timedelta(days=2), dt.time.min, tzinfo=clinic.zone
+        ),
+    ).order_by("starts_at")
+    by_day: dict[dt.date, list[Appointment]] = {}
+    for appointment in booked:
+        by_day.setdefault(appointment.starts_at.astimezone(clinic.zone).date(), []).append(
+            appointment
         )
-        if not _place(appointment, procedure_rooms[0], physician, busy, clinic, day=consult_day):
-            continue
-        appointment.save()
-        reminders_sync(appointment=appointment)
+    closed = set(ClosedDate.objects.filter(clinic=clinic).values_list("date", flat=True))
+    candidates = [day for day in by_day if day not in closed]
+    if not candidates:
+        return
+    day = min(candidates, key=lambda day: (len(by_day[day]), day))
+    ClosedDate.objects.create(clinic=clinic, date=day, reason="Heating repair (unplanned)")
+    starts = dt.datetime.combine(day, dt.time.min, tzinfo=clinic.zone)
+    on_that_day = Appointment.objects.filter(
+        clinic=clinic,
+        course__isnull=False,
+        starts_at__gte=starts,
+        starts_at__lt=starts + dt.timedelta(days=1),
+    ).exclude(status__in=(AppointmentStatus.CANCELLED, AppointmentStatus.DONE))
+    for course_id in sorted(set(on_that_day.values_list("course_id", flat=True))):
+        course_replan(course=Course.objects.get(pk=course_id), notify=False)
 
 
-def _place(appointment, room, clinician, busy, clinic, day=None) -> bool:
-    """The first quarter hour from 09:00 local time that day when the room, the clinician and
-    the patient are all free (nobody is ever double-booked); False when the day is full."""
-    zone = clinic.zone
-    day = day or appointment.starts_at.astimezone(zone).date()
-    length = dt.timedelta(minutes=VISIT_MINUTES[appointment.kind])
-    who = clinician.pk if appointment.kind != AppointmentKind.ULTRASOUND else None
-    start = dt.datetime.combine(day, dt.time(9, 0), tzinfo=zone)
-    closes = dt.datetime.combine(day, clinic.closes_at, tzinfo=zone)
-    while start + length <= closes:
-        end = start + length
-        if not any(
-            taken_start < end
-            and start < taken_end
-            and (r == room.pk or (who is not None and c == who) or p == appointment.patient_id)
-            for taken_start, taken_end, r, c, p in busy
-        ):
-            appointment.starts_at, appointment.ends_at = start, end
-            appointment.room = room
-            appointment.clinician = clinician if who is not None else None
-            appointment.uncertainty_days = 0
-            busy.append((start, end, room.pk, who, appointment.patient_id))
-            return True
-        start += dt.timedelta(minutes=15)
-    return False
+def _nothing_tentative_in_the_past(clinic: Clinic, diary: Diary) -> None:
+    """A tentative visit planned for earlier today (at opening time) is put later today."""
+    past = Appointment.objects.filter(
+        clinic=clinic, status=AppointmentStatus.TENTATIVE, starts_at__lt=diary.now
+    ).order_by("patient_id", "starts_at")
+    start = dt.datetime.combine(diary.now.date(), dt.time(diary.now.hour), tzinfo=clinic.zone)
+    while start < diary.now:
+        start += QUARTER
+    for appointment in past:
+        length = appointment.ends_at - appointment.starts_at
+        appointment.starts_at, appointment.ends_at = start, start + length
+        appointment.save(update_fields=["starts_at", "ends_at"])
+        start += length
+
+
+def _midnight(clinic: Clinic, day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=clinic.zone)
 
 
 def _next_weekday(day: dt.date) -> dt.date:
