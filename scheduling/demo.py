@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from scheduling import demo_course_life, timeline
+from scheduling import demo_course_life, demo_outcomes, timeline
 from scheduling.demo_diary import LAST_HOURS, QUARTER, Diary
 from scheduling.demo_people import STAFF, patient_email, patient_name
 from scheduling.models import (
@@ -111,6 +111,7 @@ def load_demo(*, password: str) -> bool:
         _book_upcoming(clinic, today, diary, patients[:CONSULTS])
         _flag_one_for_rebooking(clinic, today)
         demo_course_life.add_course_life(clinic=clinic, today=today, staff=staff)
+        demo_outcomes.add_finished_courses(clinic=clinic, today=today, staff=staff)
         _nothing_tentative_in_the_past(clinic, diary)
     return True
 
