@@ -193,6 +193,9 @@ def test_each_status_has_its_symbol_words_and_border_and_the_legend_says_so(
         ), name
     # Five statuses, five borders: none told apart by colour alone.
     assert len(set(borders.values())) == 5, borders
+    # The hour either side of opening time is shown, hatched as out of hours.
+    expect(page.locator("td.fc-timegrid-slot-label[data-time='07:00:00']")).to_have_text("07:00")
+    assert page.get_by_test_id("calendar").locator(".fc-non-business").count() >= 7
     screenshot(page, "calendar-week.png")
     assert_accessible(page)
 
