@@ -115,6 +115,7 @@
     canvas.dataset.points = String(points.length);
     canvas.dataset.threshold = String(data.threshold);
     canvas.dataset.infusions = String(data.infusions.length);
+    canvas.dataset.decided = String(points.filter((p) => p.result.decided).length);
     canvas.dataset.drawn = chart ? "yes" : "no";
   }
 

@@ -7,14 +7,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from scheduling.audit import acting_as
 from scheduling.models import RescheduleRequest
+from scheduling.services import recording
 from scheduling.services.appointments import appointment_book
 from tests import factories
-from tests.workspace.conftest import assert_accessible, infusion, login
+from tests.planning.conftest import make_released_course
+from tests.workspace.conftest import assert_accessible, book_at, infusion, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -98,7 +101,6 @@ def test_patient_page_at_a_glance_and_the_history_in_words(
     sara.save()
     appointment = infusion(planned_course)
     day = appointment.starts_at.astimezone(clinic.zone).date()
-    factories.consent_for(planned_course)
     with acting_as(sara):
         appointment_book(
             appointment=appointment,
@@ -146,3 +148,88 @@ def test_patient_page_at_a_glance_and_the_history_in_words(
     shoot(page, "patient-page.png", full_page=True)
     if SCREENS.is_dir():
         figure.screenshot(path=str(SCREENS / "patient-course-glance.png"))
+
+
+def test_a_course_after_its_response_at_a_glance(
+    page, live_server, staff_client, coordinator, physician, clinic, rooms
+):
+    """Infusion on Wed 11 Mar 2026, an observation on 8 Apr, the response 7.4 mm on Fri 10 Apr
+    (it decides: responded), the transfer window planned, a follow-up booked and the patient
+    asking to move it. Seen on Wed 15 Apr 2026."""
+    with time_machine.travel(dt.datetime(2026, 3, 3, 12, tzinfo=dt.UTC), tick=False):
+        course = make_released_course(clinic, first_name="Dana", last_name="Doyle")
+    with time_machine.travel(dt.datetime(2026, 3, 11, 8, tzinfo=dt.UTC), tick=True) as clock:
+        with acting_as(coordinator):
+            book_at(infusion(course), day=dt.date(2026, 3, 11), hour=9, room=rooms[0],
+                    clinician=physician)  # fmt: skip
+        clock.move_to(dt.datetime(2026, 3, 11, 15, tzinfo=dt.UTC))
+        with acting_as(physician):
+            recording.appointment_mark_done(appointment=infusion(course))
+        ultrasound = course.appointments.get(step_key="ultrasound-1", status="tentative")
+        with acting_as(coordinator):
+            ultrasound = book_at(ultrasound, day=dt.date(2026, 4, 10), hour=9, room=rooms[1],
+                                 clinician=physician)  # fmt: skip
+        clock.move_to(dt.datetime(2026, 4, 8, 15, tzinfo=dt.UTC))
+        with acting_as(physician):
+            recording.thickness_record(
+                course=course, measured_on=dt.date(2026, 4, 8), thickness_mm=Decimal("6.1")
+            )
+        clock.move_to(dt.datetime(2026, 4, 10, 15, tzinfo=dt.UTC))
+        with acting_as(physician):
+            recording.thickness_record(
+                course=course, measured_on=dt.date(2026, 4, 10), thickness_mm=Decimal("7.4"),
+                appointment=ultrasound,
+            )  # fmt: skip
+        follow_up = course.appointments.get(step_key="follow-up-3", status="tentative")
+        follow_day = follow_up.starts_at.astimezone(clinic.zone).date()
+        with acting_as(coordinator):
+            follow_up = book_at(follow_up, day=follow_day, hour=11, room=rooms[0],
+                                clinician=physician)  # fmt: skip
+        with acting_as("patient link"):
+            RescheduleRequest.objects.create(
+                clinic=clinic, patient=course.patient, appointment=follow_up,
+                appointment_version=follow_up.version,
+                note="I'll be travelling that week; any day the week after works.",
+            )  # fmt: skip
+
+        clock.move_to(dt.datetime(2026, 4, 15, 9, tzinfo=dt.UTC))
+        login(page, live_server, staff_client, coordinator)
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"/patients/{course.patient_id}/")
+
+        canvas = page.get_by_test_id("thickness-chart").locator("canvas")
+        expect(canvas).to_have_attribute("data-drawn", "yes")
+        expect(canvas).to_have_attribute("data-points", "2")
+        expect(canvas).to_have_attribute("data-decided", "1")
+        results = page.get_by_test_id("thickness-results")
+        expect(results.locator('tr[data-role="response"]')).to_contain_text("decided")
+        strip = page.get_by_test_id("course-strip")
+        expect(strip.get_by_test_id("strip-today")).to_have_count(1)
+        summaries = strip.get_by_test_id("strip-summary")
+        expect(
+            summaries.filter(has_text="Infusion 1, Wed 11 Mar 2026 (done) on CD10")
+        ).to_have_count(1)
+        expect(summaries.filter(has_text="Transfer window CD1")).not_to_have_count(0)
+        requests = page.get_by_test_id("reschedule-requests")
+        expect(requests).to_contain_text("any day the week after works")
+        history = page.get_by_test_id("history")
+        expect(history).to_contain_text(
+            "Thickness 7.4 mm recorded for the ultrasound after infusion 1 on Fri 10 Apr 2026"
+            " by Pat Doctor (physician)"
+        )
+        expect(history).to_contain_text("Infusion 1 recorded as done by Pat Doctor (physician)")
+        assert_accessible(page)
+        shoot(page, "patient-page-responded.png", full_page=True)
+        if SCREENS.is_dir():
+            page.get_by_test_id("course").first.screenshot(
+                path=str(SCREENS / "patient-course-glance-responded.png")
+            )
+
+        # Resolve from the page: what was done goes into the history.
+        requests.get_by_label("What was done").fill("Called her: moved to the week after")
+        requests.get_by_role("button", name="Resolve").click()
+        expect(page.get_by_role("alert").first).to_contain_text("request resolved")
+        expect(page.get_by_test_id("reschedule-requests")).to_have_count(0)
+        expect(page.get_by_test_id("history")).to_contain_text(
+            "Reschedule request resolved: Called her: moved to the week after by"
+        )

@@ -48,7 +48,6 @@ def day(value: dt.date) -> str:
 
 def booked(course, rooms, physician, coordinator, when):
     appointment = infusion(course)
-    factories.consent_for(course)
     with acting_as(coordinator):
         appointment_book(
             appointment=appointment, starts_at=when, room=rooms[0], clinician=physician
