@@ -264,3 +264,48 @@ def test_the_move_dialog_books_a_move_by_keyboard_only(
     assert label.startswith(f"{local:%H:%M}")
     assert visit.room == rooms[0] and visit.clinician == physician
     assert visit.status == AppointmentStatus.BOOKED
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A 390 px wide touch screen."""
+    context = browser.new_context(
+        base_url=live_server.url,
+        timezone_id="Europe/London",
+        viewport={"width": 390, "height": 844},
+        has_touch=True,
+        is_mobile=True,
+    )
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def test_on_a_phone_a_tap_opens_the_move_dialog_and_moves_the_visit(
+    phone, live_server, staff_client, coordinator, planned_course, clinic, rooms, physician
+):
+    consent_for(planned_course)
+    visit = infusion(planned_course)
+    day = visit.starts_at.astimezone(clinic.zone).date()
+    visit = book_at(visit, day=day, hour=9, room=rooms[0], clinician=physician)
+    offered = allowed_days.allowed_days(visit)
+    target = next(other for other in offered if other != day)
+    login(phone, live_server, staff_client, coordinator)
+    phone.goto(f"/calendar/?view=timeGridDay&date={day}")
+    phone.get_by_test_id(f"event-{visit.pk}").tap()
+    dialog = phone.get_by_test_id("event-dialog")
+    expect(dialog).to_be_visible()
+    assert_accessible(phone)
+    dialog.get_by_role("button", name="Move…").tap()
+    dialog.get_by_label(re.compile(f"^{target:%a %-d %b %Y}")).tap()
+    first_time = phone.get_by_test_id("move-times").get_by_role("radio").first
+    first_time.tap()
+    label = first_time.evaluate("el => el.labels[0].textContent")
+    assert_accessible(phone)
+    dialog.get_by_role("button", name="Move to this time").tap()
+    expect(dialog).to_be_hidden()
+    expect(phone.get_by_test_id("move-saved")).to_contain_text("Moved to")
+    visit.refresh_from_db()
+    local = visit.starts_at.astimezone(clinic.zone)
+    assert local.date() == target and label.startswith(f"{local:%H:%M}")
