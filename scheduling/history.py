@@ -13,13 +13,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import models
 
 from scheduling.audit_actor import ANONYMOUS, PATIENT_LINK, SYSTEM
 from scheduling.history_records import record_lines
-from scheduling.history_words import ACT, BOOKKEEPING, SENTENCES, Line, day_text
+from scheduling.history_words import ACT, BOOKKEEPING, CONSEQUENCE, SENTENCES, Line, day_text
 from scheduling.models import Appointment, AuditEvent, Clinic, Membership, Patient, User
 from scheduling.timeline.steps import label, sentence
 
@@ -193,8 +193,19 @@ def _acts(burst: list[AuditEvent], names: EventNames) -> list[tuple[AuditEvent, 
     """A burst split into acts, oldest first: each event that says something a person did
     starts an act; the plan's consequences and reminders join the act before them."""
     acts: list[tuple[AuditEvent, list[Line]]] = []
+    # A result recorded against a visit marks the visit done in the same act: the result
+    # is the act, the visit being done its consequence.
+    measured = {
+        str(event.changes["appointment"][1])
+        for event in burst
+        if event.object_type == "thicknessmeasurement"
+        and event.action == "create"
+        and (event.changes.get("appointment") or [None, None])[1]
+    }
     for event in reversed(burst):  # in the order they happened
         found = lines(event, names)
+        if event.object_type == "appointment" and event.object_id in measured:
+            found = [replace(line, weight=max(line.weight, CONSEQUENCE)) for line in found]
         if not found:
             continue
         has_act = any(line.weight == ACT for line in found)

@@ -126,6 +126,20 @@ def test_thickness_recorded_for_an_ultrasound(clinic, planned_course, physician)
     )
 
 
+def test_a_result_that_marks_its_visit_done_is_one_entry(clinic, planned_course, physician):
+    ultrasound = planned_course.appointments.get(step_key="ultrasound-1")
+    on = ultrasound.starts_at.astimezone(clinic.zone).date()
+    with acting_as(physician):  # as services/recording.py does: the visit done, its result
+        ultrasound.status = AppointmentStatus.DONE
+        ultrasound.save()
+        planned_course.measurements.create(
+            appointment=ultrasound, measured_on=on, thickness_mm=Decimal("7.4")
+        )
+    (entry, *_) = words(clinic, actor=physician)
+    assert entry.headline.startswith("Thickness 7.4 mm recorded for the ultrasound")
+    assert entry.details == ["The ultrasound after infusion 1 recorded as done"]
+
+
 def test_cancel_no_show_and_confirm(clinic, patient_a, sara):
     with acting_as(sara):
         visit = factories.AppointmentFactory(patient=patient_a, kind="consult")
