@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling import policy
@@ -76,6 +77,12 @@ def _consent_missing(appointment: Appointment) -> str:
     return consent_refusal(appointment.course, step_action(appointment.kind, "booking"))
 
 
+def _with_next(request, url: str) -> str:
+    """``url`` that comes back where the person was (``back`` checks the address is ours)."""
+    target = request.POST.get("next") or request.GET.get("next")
+    return f"{url}?{urlencode({'next': target})}" if target else url
+
+
 def _patient_url(appointment: Appointment) -> str:
     return reverse("patient-detail", args=[appointment.patient_id])
 
@@ -145,7 +152,7 @@ def cancel(request, pk: int):
                 f"{what}; the step is dropped from the course."
                 if dropped
                 else f"{what}; the step is planned again.",
-                undo_url=reverse("appointment-restore", args=[appointment.pk]),
+                undo_url=_with_next(request, reverse("appointment-restore", args=[appointment.pk])),
             )
             return back(request, _patient_url(appointment))
     title = f"Cancel {appointment.get_kind_display().lower()} on {_when(appointment)}?"
@@ -170,7 +177,9 @@ def no_show(request, pk: int):
                 request,
                 recorded,
                 f"{_visit(appointment)} recorded as a no-show; the step is planned again.",
-                undo_url=reverse("appointment-undo-no-show", args=[appointment.pk])
+                undo_url=_with_next(
+                    request, reverse("appointment-undo-no-show", args=[appointment.pk])
+                )
                 if today
                 else "",
             )

@@ -232,7 +232,11 @@
     element.classList.remove("is-dragging");
     element.querySelectorAll(".drag-allowed, .drag-refused").forEach(function (cell) {
       cell.classList.remove("drag-allowed", "drag-refused");
-      cell.removeAttribute("title");
+      if (cell.classList.contains("closed-day")) {
+        cell.setAttribute("title", "Clinic closed");
+      } else {
+        cell.removeAttribute("title");
+      }
     });
     if (hint) hint.textContent = "";
   }
