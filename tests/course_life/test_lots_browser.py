@@ -89,7 +89,8 @@ def test_a_uc_course_takes_a_dose_and_its_infusion_follows_the_lead_time(
         f"{ready:%a} {ready.day} {ready:%b %Y}"
     )
     page.get_by_label("Donor lot").select_option(
-        label=f"UC-2026-01: 4 dose(s) available, expires {expiry:%a} {expiry.day} {expiry:%b %Y}, LN2 tank 2, rack C"
+        label=f"UC-2026-01: 4 dose(s) available, expires {expiry:%a} {expiry.day} "
+        f"{expiry:%b %Y}, LN2 tank 2, rack C"
     )
     assert_accessible(page)
     page.get_by_role("button", name="Reserve a dose").click()
