@@ -150,13 +150,13 @@ def allowed_days_json(request, pk: int):
     try:
         if request.GET.get("start") and request.GET.get("end"):
             first = dt.date.fromisoformat(request.GET["start"][:10])
-            last = dt.date.fromisoformat(request.GET["end"][:10]) - dt.timedelta(days=1)
+            end = dt.date.fromisoformat(request.GET["end"][:10])
             dates.check_absolute(first)
-            dates.check_absolute(last)
-            found = (first, last)
+            dates.check_absolute(end)
+            found = (first, end - dt.timedelta(days=1))
         else:
             found = allowed_days.default_range(rules)
-    except ValueError:
+    except (ValueError, OverflowError):
         return _bad("start and end must be ISO dates, e.g. 2026-12-07.")
     if found is not None and not found[0] <= found[1] < found[0] + MAX_RANGE:
         return _bad("The range must be positive and at most 100 days.")

@@ -8,12 +8,20 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from scheduling.models import AppointmentStatus
 from scheduling.selectors import allowed_days
 from scheduling.services.appointments import AppointmentRefused, appointment_move
 from tests import factories
 from tests.factories import consent_for
+from tests.security.fuzzing import (
+    assert_rejects_cleanly,
+    hostile_dates,
+    hostile_datetimes,
+    hostile_text,
+)
 from tests.workspace.conftest import book_at
 from tests.workspace.conftest import infusion as planned_infusion
 
@@ -185,3 +193,36 @@ def test_no_consent_is_a_reason_on_every_day(staff_client, coordinator, planned_
     consent_for(planned_course)
     days = _days(staff_client(coordinator), visit, today + dt.timedelta(days=1), 40)
     assert any(verdict["allowed"] for verdict in days.values())
+
+
+fuzz = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+@fuzz
+@given(
+    params=st.fixed_dictionaries(
+        {},
+        optional={
+            "start": st.one_of(hostile_dates, hostile_datetimes, hostile_text),
+            "end": st.one_of(hostile_dates, hostile_datetimes, hostile_text),
+        },
+    )
+)
+@example(params={"start": "0001-01-01", "end": "0001-01-01"})
+@example(params={"start": "9999-12-31", "end": "9999-12-31"})
+def test_allowed_days_answer_any_range_cleanly(staff_client, coordinator, planned_course, params):
+    url = reverse("appointment-allowed-days", args=[infusion(planned_course).pk])
+    assert_rejects_cleanly(staff_client(coordinator), "get", url, params)
+
+
+@fuzz
+@given(day=st.one_of(hostile_dates, hostile_datetimes, hostile_text))
+@example(day="0001-01-01")
+@example(day="9999-12-31")
+def test_free_times_answer_any_day_cleanly(staff_client, coordinator, planned_course, day):
+    url = reverse("appointment-free-times", args=[infusion(planned_course).pk])
+    assert_rejects_cleanly(staff_client(coordinator), "get", url, {"day": day})
