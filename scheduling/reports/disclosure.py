@@ -64,6 +64,57 @@ def show_count(key: str, label: str, n: int, public: bool, basis: str = "") -> S
 
 def sections(f: Figures, *, public: bool) -> list[tuple[str, list[Shown]]]:
     """The report's figures, in sections, as text."""
+    shown = _sections(f, public)
+    if not public:
+        return shown
+    hidden = secondary_suppression(f)
+    return [
+        (title, [_hide(row, hidden[row.key]) if row.key in hidden else row for row in rows])
+        for title, rows in shown
+    ]
+
+
+def secondary_suppression(f: Figures) -> dict[str, int]:
+    """Counts hidden in public so that no count under 5 can be worked out by subtraction
+    from the others shown with it (key -> the count). Within each set of counts that add up
+    to a published total, the hidden ones must together hold at least 5: if they do not,
+    the next smallest is hidden too."""
+    closed = f.closed_by
+    groups = [
+        {
+            "still_open": f.still_open,
+            "completed": closed.get("completed", 0),
+            "cancelled": closed.get("cancelled", 0),
+            "withdrawn": closed.get("withdrawn", 0),
+            "lost_to_follow_up": closed.get("lost-to-follow-up", 0),
+        },
+        {
+            "responders": f.responders,
+            "non_responders": f.non_responders,
+            "no_response_yet": f.no_response_yet,
+        },
+        # patients minus patients treated is never shown: treat it as a hidden count
+        {"patients_treated": f.patients_treated, "-untreated": f.patients - f.patients_treated},
+    ]
+    hidden: dict[str, int] = {}
+    for group in groups:
+        out = {key for key, n in group.items() if n < SMALL or key.startswith("-")}
+        if not any(0 < group[key] < SMALL for key in out):
+            continue
+        rest = sorted((n, key) for key, n in group.items() if key not in out)
+        while sum(group[key] for key in out) < SMALL and rest:
+            out.add(rest.pop(0)[1])
+        hidden |= {key: group[key] for key in out if not key.startswith("-")}
+    if hidden.keys() & {"still_open", "completed", "cancelled", "withdrawn", "lost_to_follow_up"}:
+        hidden["closed"] = f.closed  # the closed courses add up to it, and the open to the rest
+    return hidden
+
+
+def _hide(row: Shown, n: int) -> Shown:
+    return Shown(row.key, row.label, FEW if n < SMALL else "not shown", "", row.basis)
+
+
+def _sections(f: Figures, public: bool) -> list[tuple[str, list[Shown]]]:
     started = f"courses started ({count(f.courses_started, public)})"
     threshold = f"{f.threshold_mm:g} mm"
     c = public

@@ -207,7 +207,12 @@ def test_public_figures_never_show_a_count_under_five(figures):
     }
     assert shown["courses_started"].value == "7"
     assert shown["still_open"].value == "fewer than 5"
-    assert shown["patients_treated"].value == "5"
+    # 6 patients, 5 treated: the one untreated would follow by subtraction, so 5 is hidden too
+    assert shown["patients_treated"].value == "not shown"
+    # responders 5, non-responders 1, no response 1: the two small ones hold 2 (under 5), so
+    # the next smallest (the 5 responders) is hidden with them
+    assert shown["non_responders"].value == "fewer than 5"
+    assert shown["responders"].value == "not shown"
     # 4 of 7 would reveal a count under 5: no rate, the denominator still stated
     assert shown["reached_threshold"].value == "not shown"
     assert shown["reached_threshold"].basis == "fewer than 5 of 7 courses started"
@@ -215,3 +220,33 @@ def test_public_figures_never_show_a_count_under_five(figures):
     assert shown["thickness_change"].value == "+2.17 mm"  # a mean over 6 courses
     for row in shown.values():
         assert "%" not in row.value
+
+
+def test_public_report_hides_a_count_that_subtraction_would_reveal():
+    # the demo clinic's closures: 90 started, 58 open, 22 completed, 0 cancelled, 4 withdrawn,
+    # 6 lost. Shown as they are, 90 - 58 - 22 - 6 = 4 would give the withdrawn away; the hidden
+    # cells (0 and 4) hold 4 < 5, so the next smallest (6 lost) is hidden too, and the closed
+    # total (32) with them, since it is 90 - 58 and the sum of the closures.
+    f = summarise([], threshold_mm=7.0)
+    f.courses_started, f.patients, f.patients_treated = 90, 90, 74
+    f.still_open, f.closed = 58, 32
+    f.closed_by = {"completed": 22, "cancelled": 0, "withdrawn": 4, "lost-to-follow-up": 6}
+    f.lost_to_follow_up = 6
+    f.responders, f.non_responders, f.no_response_yet = 60, 7, 23
+    shown = {row.key: row.value for _t, rows in disclosure.sections(f, public=True) for row in rows}
+    assert shown["still_open"] == "58"
+    assert shown["completed"] == "22"
+    assert shown["cancelled"] == "fewer than 5"
+    assert shown["withdrawn"] == "fewer than 5"
+    assert shown["lost_to_follow_up"] == "not shown"
+    assert shown["closed"] == "not shown"
+    assert (shown["responders"], shown["non_responders"], shown["no_response_yet"]) == (
+        "60",
+        "7",
+        "23",
+    )
+    assert shown["patients_treated"] == "74"
+    staff = {
+        row.key: row.value for _t, rows in disclosure.sections(f, public=False) for row in rows
+    }
+    assert (staff["withdrawn"], staff["lost_to_follow_up"], staff["closed"]) == ("4", "6", "32")
