@@ -17,6 +17,7 @@ from scheduling.models import (
     AppointmentStatus,
     CellBatch,
     Clinic,
+    DonorLot,
     Membership,
     Patient,
     Role,
@@ -51,8 +52,11 @@ def optional_pages(clinic: Clinic, patient: Patient) -> list[tuple[str, str]]:
         ("consent withdrawal", "consent-withdraw", [course.pk]),
         ("donor lots", "lot-list", []),
         ("outcomes report", "outcomes-report", []),
-        ("public disclosure report", "disclosure-report", [clinic.slug]),
+        ("public disclosure report", "disclosure", [clinic.slug]),
     ]
+    lot = DonorLot.objects.filter(clinic=clinic).order_by("pk").first()
+    if lot is not None:
+        candidates.append(("donor lot", "lot-detail", [lot.pk]))
     pages = []
     for name, url_name, args in candidates:
         try:
@@ -71,6 +75,7 @@ def staff_pages(clinic: Clinic) -> list[tuple[str, str]]:
         .first()
     )
     batch = CellBatch.objects.filter(clinic=clinic).order_by("pk").first()
+    member = Membership.objects.filter(clinic=clinic, role=Role.COORDINATOR).first()
     pages = [("today", "/")]
     pages += [
         (f"calendar {view}", f"/calendar/?view={view}&date={today}") for view in CALENDAR_VIEWS
@@ -86,6 +91,7 @@ def staff_pages(clinic: Clinic) -> list[tuple[str, str]]:
         ("lab batches", reverse("batch-list")),
         ("batch", reverse("batch-detail", args=[batch.pk])),
         ("password change", reverse("password_change")),
+        ("deactivate a staff member", reverse("membership-active", args=[member.pk])),
     ]
     return pages + optional_pages(clinic, patient)
 
@@ -109,25 +115,38 @@ def patient_link_pages(clinic: Clinic) -> list[tuple[str, str]]:
         ("reschedule link", local(links.appointment_url(links.Purpose.RESCHEDULE, booked))),
         ("period link", local(links.period_url(patient))),
         ("broken link", "/p/confirm/not-a-token/"),
+        ("staff invitation, expired", reverse("staff-invitation", args=["MQ", "expired"])),
     ]
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=list(VIEWPORTS))
-def test_no_serious_or_critical_violation_on_any_page(viewport, page, live_server, staff_client):
+def test_no_serious_or_critical_violation_on_any_page(
+    viewport, page, live_server, staff_client, settings
+):
     load_demo(password="demo-password-2026")
     clinic = Clinic.objects.get(slug=DEMO_SLUG)
+    Clinic.objects.filter(pk=clinic.pk).update(disclosure_public=True)  # its public report
     admin = Membership.objects.get(clinic=clinic, role=Role.ADMIN).user
     width, height = VIEWPORTS[viewport]
     page.set_viewport_size({"width": width, "height": height})
     found: dict[str, list[str]] = {}
     visited = []
 
+    settings.DEBUG = True  # the sign-in page then lists the demo logins too
     page.goto("/login/")
     found["sign-in"] = serious_violations(page)
+    settings.DEBUG = False
     for name, url in patient_link_pages(clinic):
         page.goto(url)
         found[name] = serious_violations(page)
         visited.append(name)
+        if name == "confirm link":  # confirmed, then the same link again
+            page.get_by_role("button", name="Yes, I will come").click()
+            found["confirmed"] = serious_violations(page)
+            page.goto(url)
+            page.get_by_test_id("already-confirmed").wait_for()
+            found["already confirmed"] = serious_violations(page)
+            visited += ["confirmed", "already confirmed"]
 
     login(page, live_server, staff_client, admin)
     for name, url in staff_pages(clinic):
