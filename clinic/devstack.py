@@ -104,6 +104,7 @@ def main() -> int:
             f"Demo logins (password {DEMO_PASSWORD}):\n"
             "  coordinator  — coordinator: calendar, bookings, today's work\n"
             "  physician    — physician: procedure lists, thickness results\n"
+            "  physician2   — a second physician\n"
             "  lab          — lab staff: cell batches\n"
             "  clinicadmin  — clinic admin: rooms, staff, opening days, protocol\n"
             "Press Ctrl-C to stop everything.\n",
