@@ -4,6 +4,7 @@ when a day is full or today's hours are over, never a day or time in the past.""
 import datetime as dt
 
 import pytest
+import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,3 +81,26 @@ def test_nothing_in_the_past_is_offered_or_booked(
     assert answer.status_code == 422
     visit.refresh_from_db()
     assert visit.status == AppointmentStatus.TENTATIVE
+
+
+def test_the_booking_page_after_hours_offers_the_next_open_day(
+    staff_client, coordinator, clinic, rooms, physician
+):
+    clinic.open_weekdays = "mon,tue,wed,thu,fri"
+    clinic.save()
+    # A Friday evening, after closing: the visit planned for today goes to Monday.
+    friday = dt.date(2027, 3, 5)
+    with time_machine.travel(
+        dt.datetime.combine(friday, dt.time(8), tzinfo=clinic.zone), tick=False
+    ) as traveller:
+        visit = _consult_today(clinic, rooms, physician)
+        traveller.move_to(dt.datetime.combine(friday, dt.time(19), tzinfo=clinic.zone))
+        client = staff_client(coordinator)
+        page = client.get(reverse("appointment-book", args=[visit.pk]))
+    content = page.content.decode()
+    assert page.status_code == 200
+    assert "Today&#x27;s opening hours are over (the clinic closes at 18:00)" in content
+    assert page.context["choice"].chosen == dt.date(2027, 3, 8)
+    days = page.context["choice"].days
+    assert (days[0].day, days[0].planned, days[0].free) == (friday, True, 0)
+    assert "Monday 8 March 2027" in content
