@@ -82,7 +82,7 @@ class EventNames:
         self._actors = {pk: _person(user, roles.get(pk)) for pk, user in users.items()}
         patient_ids = {event.patient_id for event in events if event.patient_id}
         self.patients = {
-            p.pk: f"{p.first_name} {p.last_name} (MRN {p.mrn})"
+            p.pk: f"{p.first_name} {p.last_name} ({_mrn(p.mrn)})"
             for p in Patient._base_manager.filter(pk__in=patient_ids, clinic=clinic)
         }
 
@@ -123,6 +123,10 @@ class EventNames:
             PATIENT_LINK: "the patient",
             ANONYMOUS: "someone not signed in",
         }.get(event.actor_label, event.actor_label)
+
+
+def _mrn(mrn: str) -> str:
+    return mrn if mrn.upper().startswith("MRN") else f"MRN {mrn}"
 
 
 def _related_model(name: str) -> type[models.Model]:

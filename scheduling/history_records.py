@@ -87,6 +87,8 @@ def _changes(event, names: Names, subject: str, skip=()) -> list[Line]:
 
 def _generic(event, names: Names) -> list[Line]:
     subject = _subject(event, names)
+    if event.object_type == "clinic" and event.action == "create":
+        return [Line(f"Clinic {_after(event.changes, 'name') or ''} set up".replace("  ", " "))]
     if event.action == "create":
         return [Line(f"{subject} added")]
     if event.action == "delete":

@@ -94,7 +94,7 @@ def test_the_day_list_prints_one_section_per_room_without_navigation(
 
 
 def test_patient_page_at_a_glance_and_the_history_in_words(
-    page, live_server, staff_client, coordinator, clinic, rooms, physician, planned_course
+    page, live_server, staff_client, coordinator, clinic, rooms, physician, planned_course, admin_a
 ):
     sara = coordinator
     sara.first_name, sara.last_name = "Sara", "Patel"
@@ -148,6 +148,16 @@ def test_patient_page_at_a_glance_and_the_history_in_words(
     shoot(page, "patient-page.png", full_page=True)
     if SCREENS.is_dir():
         figure.screenshot(path=str(SCREENS / "patient-course-glance.png"))
+
+    # The clinic admin's audit log reads the same way, with the patient named.
+    login(page, live_server, staff_client, admin_a)
+    page.goto("/audit/")
+    logged = page.get_by_test_id("history-entry").filter(has_text=words)
+    expect(logged).to_have_count(1)
+    expect(logged).to_contain_text(f"Alice Archer ({planned_course.patient.mrn})")
+    expect(page.get_by_test_id("history")).not_to_contain_text("UTC")
+    assert_accessible(page)
+    shoot(page, "audit-log.png", full_page=True)
 
 
 def test_a_course_after_its_response_at_a_glance(

@@ -243,4 +243,4 @@ def test_the_patient_page_and_the_audit_log_read_in_words(
 
     log = staff_client(admin_a).get(reverse("audit-log")).content.decode()
     assert sentence in log
-    assert "Alice Archer (MRN" in log
+    assert f"Alice Archer ({planned_course.patient.mrn})" in log
