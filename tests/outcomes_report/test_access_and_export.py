@@ -129,3 +129,51 @@ def test_the_export_is_de_identified_and_audited(clinic_a, admin_a, staff_client
     assert event.actor == admin_a
     assert event.clinic_id == clinic_a.pk
     assert event.changes["rows"] == 3
+
+
+def _settings_data(clinic, **changes):
+    from scheduling.forms.clinic_admin import ClinicSettingsForm
+
+    form = ClinicSettingsForm(instance=clinic, prefix="settings")
+    data = {"form": "settings"}
+    for name, field in form.fields.items():
+        value = form[name].value()
+        if isinstance(value, bool):
+            if value:
+                data[f"settings-{name}"] = "on"
+            continue
+        formatted = field.widget.format_value(value) if value is not None else ""
+        if isinstance(formatted, list):  # a select's value
+            formatted = formatted[0] if formatted else ""
+        data[f"settings-{name}"] = formatted if formatted is not None else ""
+        if field.show_hidden_initial:  # as the page renders it (a field with a callable default)
+            data[f"initial-settings-{name}"] = data[f"settings-{name}"]
+    data.update({f"settings-{name}": value for name, value in changes.items()})
+    return data
+
+
+def test_the_admin_publishes_the_report_from_the_clinic_settings(
+    client, clinic_a, admin_a, staff_client
+):
+    from scheduling.models import ReplanRun
+
+    admin = staff_client(admin_a)
+    page = admin.get(reverse("clinic-settings")).content.decode()
+    assert "not published" in page and f"/disclosure/{clinic_a.slug}/" in page
+    response = admin.post(
+        reverse("clinic-settings"),
+        _settings_data(
+            clinic_a,
+            lab_name="Riverside Cell Lab",
+            lab_cgmp_status="compliant",
+            disclosure_public="on",
+        ),
+    )
+    assert response.status_code == 302, response.context["forms"]["settings"].errors
+    clinic_a.refresh_from_db()
+    assert clinic_a.disclosure_public
+    assert (clinic_a.lab_name, clinic_a.lab_cgmp_status) == ("Riverside Cell Lab", "compliant")
+    assert not ReplanRun.objects.filter(clinic=clinic_a).exists()  # nothing the planner reads
+    public = client.get(reverse("disclosure", args=[clinic_a.slug]))
+    assert public.status_code == 200
+    assert b"Operates to cGMP, not certified" in public.content
