@@ -56,10 +56,11 @@ HISTORY_EVENTS = 400
 MESSAGE_ROWS = 30
 
 
-def history(patient: Patient) -> list:
-    """Her history in words; openings of the record are in the audit log, not here."""
-    events = history_for(patient).exclude(action=AuditAction.VIEW)[:HISTORY_EVENTS]
-    return history_entries(events, clinic=patient.clinic)
+def history(obj) -> list:
+    """A patient's (or a batch's) history in words; openings of a record are in the audit
+    log, not here."""
+    events = history_for(obj).exclude(action=AuditAction.VIEW)[:HISTORY_EVENTS]
+    return history_entries(events, clinic=obj.clinic)
 
 
 def _messaging(patient: Patient) -> tuple[list, list]:

@@ -5,6 +5,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from scheduling.audit import acting_as
 from scheduling.models import (
@@ -144,3 +145,15 @@ def test_reminders_are_counted_under_the_act_that_made_them(clinic, patient_a, c
     entry = newest(clinic, actor=carla)
     assert entry.headline.startswith("Infusion booked for")
     assert entry.details == ["2 reminders scheduled: Procedure tomorrow"]
+
+
+def test_the_batch_page_reads_its_history_in_words(staff_client, clinic, patient_a, carla, lab_a):
+    course = factories.CourseFactory(patient=patient_a)
+    with acting_as(carla):
+        batch = factories.CellBatchFactory(course=course, lot_number="LOT-9")
+        batch.progress_note = "day 5: confluent"
+        batch.save()
+    html = staff_client(lab_a).get(reverse("batch-detail", args=[batch.pk])).content.decode()
+    assert "Cell batch LOT-9: progress note set to day 5: confluent" + BY in html
+    assert "Cell batch LOT-9 added" + BY in html
+    assert "progress_note" not in html
