@@ -40,7 +40,7 @@ from scheduling.models import (
     ReminderStatus,
 )
 from scheduling.services import doses, locks, reminders
-from scheduling.services.planning import BOOKED, CLOSED_COURSES, LIVE, course_replan
+from scheduling.services.planning import CLOSED_COURSES, LIVE, course_replan
 from scheduling.services.recording import Recorded, plausible_date, set_done_on
 
 # The statuses a person closes a course with (a live birth completes it by itself).
@@ -51,7 +51,6 @@ CLOSING = (
     CourseStatus.LOST_TO_FOLLOW_UP,
 )
 PREGNANCY_ENDED = (OutcomeKind.MISCARRIAGE, OutcomeKind.ECTOPIC)
-HELD_VISITS = (AppointmentKind.ULTRASOUND, AppointmentKind.FOLLOW_UP, AppointmentKind.INFUSION)
 # Clinic.follow_ups_in_pregnancy: "hold" (planned again when the pregnancy ends) or "drop".
 FOLLOW_UPS_DROPPED = "drop"
 DROPPED_IN_PREGNANCY = (
@@ -227,33 +226,31 @@ def _end_visits(course: Course, appointments: list[Appointment], reason: str) ->
 
 
 def _hold_visits(course: Course, appointments: list[Appointment], on: dt.date) -> Recorded:
-    """Pregnant: no visit is planned from her cycles. Tentative ones are cancelled; booked
-    cycle-based ones are flagged for a person (booked means booked). The long-term follow-ups
-    follow the clinic's setting: held (planned again when the pregnancy ends) or dropped
-    (cancelled, booked ones too, and left out of the course's plan for good)."""
-    reason = f"Pregnancy confirmed on {on:%a %-d %b %Y}: visits planned from her cycles are held."
+    """Pregnant: the re-plan decides (the engine reads the positive test from the outcome
+    records): nothing is planned from her cycles from the test's day, so tentative visits are
+    cancelled and booked ones flagged for a person (booked means booked). The long-term
+    follow-ups follow the clinic's setting: held (planned again when the pregnancy ends) or
+    dropped (cancelled, booked ones too, and left out of the course's plan for good)."""
+    changes = []
     drop = course.clinic.follow_ups_in_pregnancy == FOLLOW_UPS_DROPPED
-    changes, flagged = [], []
-    for appointment in _future(appointments):
-        if drop and appointment.kind == AppointmentKind.FOLLOW_UP:
-            changes.append(_cancel(appointment, DROPPED_IN_PREGNANCY.format(on=on)))
-        elif appointment.status == AppointmentStatus.TENTATIVE:
-            if appointment.kind != AppointmentKind.EMBRYO_TRANSFER:
-                changes.append(_cancel(appointment, reason))
-        elif appointment.kind in HELD_VISITS and appointment.status in BOOKED:
-            appointment.rebooking_reason = reason
-            appointment.save(update_fields=["rebooking_reason", "updated_at"])
-            reminders.reminders_sync(appointment=appointment, cd1_requests=False)
-            flagged.append(appointment)
+    if drop:
+        for appointment in _future(appointments):
+            if appointment.kind == AppointmentKind.FOLLOW_UP:
+                changes.append(_cancel(appointment, DROPPED_IN_PREGNANCY.format(on=on)))
+        _drop_follow_ups(course, appointments)
+    result = course_replan(course=course, notify=False)
+    held = [change for change in result.changes if change.new_date is None]
+    changes += result.changes
     reminders.cd1_requests_sync(patient=course.patient)
     reminders.plan_changes_notify(course=course, changes=changes)
-    if drop:
-        _drop_follow_ups(course, appointments)
     recorded = Recorded(notes=["Planning from her cycles stops while she is pregnant."])
     if drop:
         recorded.notes.append("The follow-ups are dropped (clinic setting).")
-    recorded.notes += [f"{len(changes)} planned visit(s) held."] if changes else []
-    recorded.notes += [f"{len(flagged)} booked visit(s) need a decision."] if flagged else []
+    recorded.notes += [f"{len(held)} planned visit(s) held."] if held else []
+    if result.flagged:
+        recorded.notes.append(f"{len(result.flagged)} booked visit(s) need a decision.")
+    if result.problem:
+        recorded.problems.append(result.problem)
     return recorded
 
 

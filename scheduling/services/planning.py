@@ -43,10 +43,16 @@ STEP_KINDS = {
 }
 LIVE = (AppointmentStatus.TENTATIVE, AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
-# Not planned from her cycles while she is pregnant (services/outcomes.py holds its visits).
-HELD_COURSES = (*CLOSED_COURSES, CourseStatus.PREGNANT)
+# Not planned at all. A pregnant course is planned: the engine plans nothing from her cycles
+# from the positive test's day (its facts come from the outcome records) and holds or drops
+# the follow-ups, so its visits follow the same one rule.
+HELD_COURSES = CLOSED_COURSES
 # Statuses set by recorded outcomes or a person, never by the plan's decision.
-FACT_STATUSES = (*HELD_COURSES, CourseStatus.TRANSFERRED)
+FACT_STATUSES = (*CLOSED_COURSES, CourseStatus.PREGNANT, CourseStatus.TRANSFERRED)
+# Why a visit planned from her cycles is no longer planned (services/outcomes.py reads it too).
+PREGNANCY_HOLD = (
+    "Pregnancy confirmed on {on:%a %-d %b %Y}: visits planned from her cycles are held."
+)
 OUTCOME_STATUS = {
     timeline.Outcome.RESPONDED: CourseStatus.RESPONDED,
     timeline.Outcome.NON_RESPONDER: CourseStatus.NON_RESPONDER,
@@ -152,7 +158,7 @@ class _Reconcile:
             if appointment.status == AppointmentStatus.TENTATIVE:
                 self._cancel(appointment)
             else:
-                self._flag(appointment, NOT_IN_PLAN.format(why=self._why_dropped()))
+                self._flag(appointment, self._why_not_in_plan())
         return self.result
 
     def local_day(self, appointment: Appointment) -> dt.date:
@@ -248,11 +254,20 @@ class _Reconcile:
 
     def _cancel(self, appointment: Appointment) -> None:
         appointment.status = AppointmentStatus.CANCELLED
-        appointment.save(update_fields=["status", "updated_at"])
+        fields = ["status", "updated_at"]
+        if self.plan.pregnant_from is not None:
+            appointment.cancel_reason = PREGNANCY_HOLD.format(on=self.plan.pregnant_from)
+            fields.append("cancel_reason")
+        appointment.save(update_fields=fields)
         self.result.touched.append(appointment)
         self.result.changes.append(
             timeline.Change(appointment.step_key, self.local_day(appointment), None)
         )
+
+    def _why_not_in_plan(self) -> str:
+        if self.plan.pregnant_from is not None:
+            return PREGNANCY_HOLD.format(on=self.plan.pregnant_from)
+        return NOT_IN_PLAN.format(why=self._why_dropped())
 
     def _why_dropped(self) -> str:
         if self.plan.outcome == timeline.Outcome.RESPONDED:
