@@ -235,6 +235,14 @@ def test_a_course_after_its_response_at_a_glance(
                 path=str(SCREENS / "patient-course-glance-responded.png")
             )
 
+        # On a phone the strip still fits its box: every cycle's days in view.
+        page.set_viewport_size({"width": 390, "height": 844})
+        fits = strip.evaluate("e => e.scrollWidth <= e.clientWidth")
+        assert fits, "the strip overflows at 390 px"
+        if SCREENS.is_dir():
+            strip.screenshot(path=str(SCREENS / "patient-strip-390px.png"))
+        page.set_viewport_size({"width": 1280, "height": 900})
+
         # Resolve from the page: what was done goes into the history.
         requests.get_by_label("What was done").fill("Called her: moved to the week after")
         requests.get_by_role("button", name="Resolve").click()
