@@ -24,6 +24,7 @@ class ClinicSettingsForm(forms.ModelForm):
             "max_infusions",
             "transfer_wait_cycles",
             "follow_up_months",
+            "uc_thaw_lead_days",
             "follow_ups_in_pregnancy",
             "lab_name",
             "lab_cgmp_status",

@@ -239,3 +239,17 @@ def test_a_failed_batch_replans_a_new_harvest_and_needs_attention(course, clinic
     assert failed == batch and "Mycoplasma" in failed.failure_reason
     recording.harvest_record_done(course=course, on=today, notify=False)
     assert attention_for(clinic=clinic_a).cells_failed == []
+
+
+def test_the_clinics_lead_time_and_pregnancy_setting_reach_the_engine(uc_course, clinic_a):
+    from scheduling.selectors.courses import course_input
+
+    clinic_a.uc_thaw_lead_days, clinic_a.follow_ups_in_pregnancy = 5, "drop"
+    clinic_a.save()
+    uc_course.refresh_from_db()
+    protocol = course_input(uc_course).protocol
+    assert (protocol.uc_thaw_lead_days, protocol.follow_ups_in_pregnancy) == (5, "drop")
+    lot = released_lot(clinic_a)
+    lots.dose_reserve(course=uc_course, lot=lot)
+    facts = course_input(uc_course).facts
+    assert (facts.lot_allocated_on, facts.expires_on) == (D(2026, 2, 25), LOT_EXPIRY)
