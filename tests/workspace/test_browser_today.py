@@ -52,9 +52,23 @@ def test_the_day_list_prints_one_section_per_room_without_navigation(
         note="Could we do 17:00 instead? I finish work at 16:30.",
     )  # fmt: skip
 
+    tomorrow = timezone.localdate(timezone=clinic.zone) + dt.timedelta(days=1)
+    for n, name in enumerate(("Cara", "Dina", "Edie", "Fern", "Gwen", "Hana", "Iris")):
+        patient = factories.PatientFactory(clinic=clinic, first_name=name, last_name="Unconfirmed")
+        starts = dt.datetime.combine(tomorrow, dt.time(9 + n), tzinfo=clinic.zone)
+        factories.AppointmentFactory(
+            patient=patient, clinic=clinic, room=rooms[n % 2], clinician=physician,
+            kind="ultrasound", starts_at=starts, ends_at=starts + dt.timedelta(minutes=20),
+        )  # fmt: skip
+
     login(page, live_server, staff_client, coordinator)
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/")
+    unconfirmed = page.get_by_test_id("attention-unconfirmed")
+    expect(unconfirmed.get_by_test_id("attention-count")).to_have_text("7")
+    expect(unconfirmed.get_by_text("Iris Unconfirmed")).to_be_hidden()  # folded
+    unconfirmed.get_by_text("Show 2 more").click()
+    expect(unconfirmed.get_by_text("Iris Unconfirmed")).to_be_visible()
     requests = page.get_by_test_id("attention-reschedule")
     expect(requests).to_contain_text("Could we do 17:00 instead?")
     expect(requests.get_by_role("link", name="Resolve")).to_be_visible()
