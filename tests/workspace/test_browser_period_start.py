@@ -7,8 +7,9 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from scheduling import timeline
-from scheduling.models import AppointmentStatus, BatchStatus
+from scheduling.models import AppointmentStatus
 from scheduling.selectors.courses import course_input
+from scheduling.services import lots
 from scheduling.services.enrolment import course_save
 from tests import factories
 from tests.workspace.conftest import assert_accessible, infusion, login
@@ -26,13 +27,14 @@ def test_coordinator_records_cd1_by_phone_and_the_infusion_moves(
         patient=patient, clinic=clinic, source="umbilical-cord", not_before=today
     )
     course = course_save(course=course)
-    factories.CellBatchFactory(
-        course=course,
-        expansion_started_on=today - dt.timedelta(days=30),
-        status=BatchStatus.RELEASED,
-        qc_released_on=today - dt.timedelta(days=5),
-        expires_on=today + dt.timedelta(days=120),
-    )
+    # A UC course is given a dose of a released donor lot (no harvest, no expansion).
+    lot = lots.lot_create(
+        clinic=clinic, lot_number="UC-PS", donor_screening_ref="DS", doses=2,
+        expires_on=today + dt.timedelta(days=120), storage_location="Tank 1",
+    )  # fmt: skip
+    checks = {"identity": True, "purity": True, "viability": True, "sterility": True}
+    lots.lot_release(lot=lot, released_on=today, **checks)
+    lots.dose_reserve(course=course, lot=lot)
     course = course_save(course=course)
     before = infusion(course)
     assert before.status == AppointmentStatus.TENTATIVE
