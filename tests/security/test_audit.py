@@ -105,7 +105,7 @@ def test_history_for_a_patient_includes_her_records(clinic_a, patient_a):
     audit.record_view(request, patient_a)
     history = list(history_for(patient_a))
     assert history[0].action == "view"  # newest first
-    assert {e.object_type for e in history} == {"patient", "course"}
+    assert {e.object_type for e in history} == {"patient", "course", "courseconsent"}  # the factory records consent
     assert [e.object_type for e in history_for(course)] == ["course"]
 
 
