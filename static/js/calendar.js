@@ -6,10 +6,10 @@
  * back are read as clinic time too (see scheduling/selectors/calendar.py).
  *
  * While a visit is dragged, the days it may go to are shaded and the others dimmed, from the
- * server's allowed-days answer (scheduling/selectors/allowed_days.py, the rule the server's
- * move follows too); a drop on a refused day goes back at once with the reason. Closed days
- * and the hours outside opening time are shaded always. Enter, a click or a tap on a visit
- * opens its details and the Move… dialog (move_dialog.js).
+ * server's allowed-days answer (drag_days.js; scheduling/selectors/allowed_days.py is the rule
+ * the server's move follows too); a drop on a refused day goes back at once with the reason.
+ * Closed days and the hours outside opening time are shaded always. Enter, a click or a tap
+ * on a visit opens its details and the Move… dialog (move_dialog.js).
  */
 (function () {
   "use strict";
@@ -178,67 +178,18 @@
       });
   }
 
-  // The days a visit may go to in the visible range, asked once per visit and range.
-  var dayAnswers = {};
-  var knownDays = {};
+  // The drag shading and the browser's own refusals (drag_days.js).
+  var drag = window.EndoplanDragDays({
+    element: element,
+    hint: document.getElementById("drag-hint"),
+    allowedDaysUrl: config.allowedDaysUrl,
+    opensAt: config.opensAt,
+    closesAt: config.closesAt,
+    getJson: getJson,
+    wallTime: wallTime,
+  });
   function forgetDays() {
-    dayAnswers = {};
-    knownDays = {};
-  }
-  function loadDays(event) {
-    var start = isoDay(calendar.view.activeStart);
-    var end = isoDay(calendar.view.activeEnd);
-    var key = event.id + "|" + start + "|" + end;
-    if (!dayAnswers[key]) {
-      var url = config.allowedDaysUrl.replace("/0/", "/" + event.id + "/");
-      dayAnswers[key] = getJson(url + "?start=" + start + "&end=" + end).then(function (answer) {
-        var byDay = {};
-        (answer.days || []).forEach(function (day) {
-          byDay[day.date] = day;
-        });
-        knownDays[event.id] = Object.assign(knownDays[event.id] || {}, byDay);
-        return byDay;
-      });
-    }
-    return dayAnswers[key];
-  }
-
-  var DAY_CELLS =
-    "td.fc-daygrid-day[data-date], td.fc-timegrid-col[data-date], th.fc-col-header-cell[data-date]";
-  var dragging = null;
-  var hint = document.getElementById("drag-hint");
-
-  function shade(byDay) {
-    var allowed = [];
-    element.querySelectorAll(DAY_CELLS).forEach(function (cell) {
-      var day = byDay[cell.dataset.date];
-      if (!day) return;
-      cell.classList.add(day.allowed ? "drag-allowed" : "drag-refused");
-      if (!day.allowed) {
-        cell.setAttribute("title", day.why);
-      } else if (allowed.indexOf(day.label) < 0) {
-        allowed.push(day.label);
-      }
-    });
-    element.classList.add("is-dragging");
-    if (hint) {
-      hint.textContent = allowed.length
-        ? "Allowed days (shaded): " + allowed.join(", ") + "."
-        : "No day in view is allowed for this visit.";
-    }
-  }
-
-  function unshade() {
-    element.classList.remove("is-dragging");
-    element.querySelectorAll(".drag-allowed, .drag-refused").forEach(function (cell) {
-      cell.classList.remove("drag-allowed", "drag-refused");
-      if (cell.classList.contains("closed-day")) {
-        cell.setAttribute("title", "Clinic closed");
-      } else {
-        cell.removeAttribute("title");
-      }
-    });
-    if (hint) hint.textContent = "";
+    drag.forget();
   }
 
   function minutes(clock) {
@@ -246,31 +197,8 @@
     return Number(parts[0]) * 60 + Number(parts[1]);
   }
 
-  // Why a drop is refused before anything is sent ("" when the server decides).
-  function refusedHere(event) {
-    var start = wallTime(event.start);
-    var day = (knownDays[event.id] || {})[start.slice(0, 10)];
-    if (day && !day.allowed) {
-      return day.why;
-    }
-    if (calendar.view.type.indexOf("timeGrid") === 0 && event.end) {
-      var end = wallTime(event.end);
-      if (
-        start.slice(0, 10) !== end.slice(0, 10) ||
-        minutes(start.slice(11, 16)) < minutes(config.opensAt) ||
-        minutes(end.slice(11, 16)) > minutes(config.closesAt)
-      ) {
-        return (
-          "The clinic is open " + config.opensAt + " to " + config.closesAt +
-          "; the visit must fit inside those hours."
-        );
-      }
-    }
-    return "";
-  }
-
   function move(info) {
-    var why = refusedHere(info.event);
+    var why = drag.refusedHere(info.event, calendar.view);
     if (why) {
       info.revert();
       show("danger", "Not moved: " + why);
@@ -393,20 +321,15 @@
       if (canMove && info.event.startEditable !== false && movable[info.event.extendedProps.status]) {
         // Ask early, so the shading is there as soon as the drag starts.
         info.el.addEventListener("pointerenter", function () {
-          loadDays(info.event);
+          drag.load(info.event, calendar.view);
         }, { once: true });
       }
     },
     eventDragStart: function (info) {
-      var event = info.event;
-      dragging = event.id;
-      loadDays(event).then(function (byDay) {
-        if (dragging === event.id) shade(byDay);
-      });
+      drag.start(info.event, calendar.view);
     },
     eventDragStop: function () {
-      dragging = null;
-      unshade();
+      drag.stop();
     },
     eventClick: function (info) {
       info.jsEvent.preventDefault();
