@@ -87,7 +87,9 @@ def lot_overview(clinic: Clinic) -> tuple[list[LotRow], int]:
     today = timezone.localdate(timezone=clinic.zone)
     waiting = waiting_courses(clinic).count()
     rows = []
-    for lot in DonorLot.objects.filter(clinic=clinic).order_by("status", "expires_on"):
+    order = {LotStatus.RELEASED: 0, LotStatus.QUARANTINE: 1, LotStatus.FAILED: 2}
+    every = DonorLot.objects.filter(clinic=clinic).order_by("expires_on", "lot_number")
+    for lot in sorted(every, key=lambda lot: order.get(lot.status, 3)):  # released first
         usable = lot.status != LotStatus.FAILED and lot.doses_available > 0
         rows.append(
             LotRow(
