@@ -70,6 +70,8 @@ def lot_create(
         if DonorLot.objects.filter(clinic=clinic, lot_number=lot_number).exists():
             raise ValidationError({"lot_number": LOT_TAKEN})
         plausible_date(expires_on, clinic.zone, "expires_on", "The expiry")
+        if expires_on <= _today(clinic):
+            raise ValidationError({"expires_on": "This lot has expired already."})
         lot = DonorLot(
             clinic=clinic,
             lot_number=lot_number,
@@ -225,7 +227,8 @@ def dose_reserve(*, course: Course, lot: DonorLot, reserved_by=None) -> Recorded
         lot.save(update_fields=["doses_reserved", "updated_at"])
         DoseAllocation.objects.create(lot=lot, course=course, reserved_by=reserved_by)
         result = course_replan(course=course)
-        recorded = Recorded(replans=[result], notes=[f"A dose of lot {lot.lot_number} reserved."])
-        if result.problem:
-            recorded.problems.append(result.problem)
-        return recorded
+        if result.problem:  # e.g. the lot expires before her first suitable window
+            raise ValidationError(
+                f"Lot {lot.lot_number} cannot serve this course: {result.problem}"
+            )
+        return Recorded(replans=[result], notes=[f"A dose of lot {lot.lot_number} reserved."])

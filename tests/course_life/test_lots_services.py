@@ -164,10 +164,18 @@ def test_lot_numbers_are_unique_per_clinic_as_a_form_error(clinic_a, clinic_b, t
 
 
 def test_lots_that_expire_before_the_planned_day_cannot_serve(uc_course, clinic_a):
-    released_lot(clinic_a, "EARLY", expires_on=D(2026, 3, 10))  # the day before the infusion
+    # expires Fri 6 March, before cycle day 6 (7 March) of her next cycle
+    early = released_lot(clinic_a, "EARLY", expires_on=D(2026, 3, 6))
     later = released_lot(clinic_a, "LATER", expires_on=D(2026, 3, 11))
     day, serving = lot_selectors.lots_for_course(uc_course)
     assert day == D(2026, 3, 11) and serving == [later]
+    with pytest.raises(ValidationError, match=r"Lot EARLY cannot serve this course: .*expires"):
+        lots.dose_reserve(course=uc_course, lot=early)
+    assert counts(early) == (0, 0, 3) and not uc_course.dose_allocations.exists()
+    uc_course.refresh_from_db()
+    assert uc_course.plan_problem == ""
+    with pytest.raises(ValidationError, match="expired already"):
+        released_lot(clinic_a, "OLD", expires_on=D(2026, 2, 25))
     march_12 = time_machine.travel(dt.datetime(2026, 3, 12, 12, tzinfo=dt.UTC), tick=False)
     with march_12, pytest.raises(ValidationError, match="has expired"):
         lots.dose_reserve(course=uc_course, lot=later)

@@ -69,7 +69,9 @@ def test_the_lab_enters_releases_and_fails_a_lot(staff_client, lab_a, clinic_a, 
     assert lot.status == LotStatus.FAILED and lot.failure_reason == "Endotoxin above limit"
 
 
-def test_roles_and_clinics(staff_client, physician_a, coordinator_a, coordinator_b, clinic_a):
+def test_roles_and_clinics(
+    staff_client, physician_a, coordinator_a, coordinator_b, clinic_a, today
+):
     lot = new_lot(clinic_a)
     assert staff_client(physician_a).post("/lots/new", LOT).status_code == 403
     assert staff_client(coordinator_a).get("/lots/").status_code == 200
