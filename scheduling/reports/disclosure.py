@@ -105,8 +105,8 @@ def secondary_suppression(f: Figures) -> dict[str, int]:
         while sum(group[key] for key in out) < SMALL and rest:
             out.add(rest.pop(0)[1])
         hidden |= {key: group[key] for key in out if not key.startswith("-")}
-    if hidden.keys() & {"still_open", "completed", "cancelled", "withdrawn", "lost_to_follow_up"}:
-        hidden["closed"] = f.closed  # the closed courses add up to it, and the open to the rest
+    if "still_open" in hidden:
+        hidden["closed"] = f.closed  # the courses started minus it
     return hidden
 
 
