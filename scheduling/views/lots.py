@@ -79,7 +79,7 @@ def lot_detail(request, pk: int):
                 done = apply_service(
                     fail, lambda: services.lot_fail(lot=lot, reason=fail.cleaned_data["reason"])
                 )
-                message = f"Lot {lot.lot_number} recorded as failed QC."
+                message = ""  # the service's notes say it
         else:
             release = LotReleaseForm(request.POST, today=today, prefix="release")
             if release.is_valid():
@@ -88,7 +88,8 @@ def lot_detail(request, pk: int):
                 )
                 message = f"Lot {lot.lot_number} released."
         if done is not None:
-            messages.success(request, message)
+            if message:
+                messages.success(request, message)
             for line in getattr(done, "sentences", list)():
                 messages.info(request, line)
             return redirect("lot-detail", pk=lot.pk)
