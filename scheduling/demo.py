@@ -110,8 +110,8 @@ def load_demo(*, password: str) -> bool:
         _await_one_result(clinic, today)
         _book_upcoming(clinic, today, diary, patients[:CONSULTS])
         _flag_one_for_rebooking(clinic, today)
-        demo_course_life.add_course_life(clinic=clinic, today=today, staff=staff)
         demo_outcomes.add_finished_courses(clinic=clinic, today=today, staff=staff)
+        demo_course_life.add_course_life(clinic=clinic, today=today, staff=staff)
         _nothing_tentative_in_the_past(clinic, diary)
     return True
 
