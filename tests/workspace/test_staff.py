@@ -182,3 +182,19 @@ def test_the_django_admin_is_for_superusers_only(client, admin_a):
     root = factories.UserFactory(username="root", is_superuser=True, is_staff=True)
     client.force_login(root)
     assert client.get("/admin/").status_code == 200
+
+
+def test_an_invitation_that_cannot_be_sent_says_so_and_can_be_sent_again(
+    staff_client, admin_a, settings
+):
+    from tests.services import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    settings.EMAIL_TIMEOUT = 2
+    client = staff_client(admin_a)
+    page = client.get(invite(client).url).content.decode()
+    assert "could not be sent just now" in page and "Send the invitation again" in page
+    user = User.objects.get(email="sara.patel@clinic.example")
+    assert staff.is_invited(user)
+    assert not AuditEvent.objects.filter(changes__invitation_sent_to=user.email).exists()
