@@ -84,6 +84,11 @@ class Course(models.Model):
     replan_requested_at = models.DateTimeField(null=True, blank=True)
     # Why the course cannot be planned right now (shown in needs-attention); empty when it can.
     plan_problem = models.TextField(blank=True)
+    # The thickness result that decided the course after its last done infusion, as the
+    # engine's plan read it (written by the re-plan; the outcomes report reads it). Empty
+    # until there is one.
+    response_on = models.DateField(null=True, blank=True)
+    response_mm = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
     # Why and when the course was closed (cancelled, withdrawn, lost, completed); see
     # services/outcomes.py. Empty while it is open.
     closed_on = models.DateField(null=True, blank=True)

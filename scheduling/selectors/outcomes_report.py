@@ -1,10 +1,11 @@
 """Reads for the outcomes report: the courses started in a period as ``CourseRecord``s.
 
-Six queries whatever the clinic's size (the courses, their done infusions and ultrasounds,
-their thickness results, their patients' period starts, their outcomes, the clinic's closed
-days); each course's response result is then read by the engine's one rule
-(``reports.responses``). A course *started* on its start day (``Course.not_before``, the
-earliest day of its first visit); the period holds courses that started in it, up to today.
+Four queries whatever the clinic's size (the courses with their stored decided responses,
+their done infusions, their thickness results, their outcomes). The decided response is the
+engine's one rule, stored on the course by its re-plan (``Course.response_on``/``response_mm``,
+``reports.responses``), so the report reads it and never runs the engine. A course *started*
+on its start day (``Course.not_before``, the earliest day of its first visit); the period holds
+courses that started in it, up to today.
 
 ``cached_report`` keeps a report's figures (not its records) in the cache, keyed by the
 clinic's latest audit event on a record the report reads: every write to those records leaves
@@ -24,7 +25,6 @@ from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from scheduling import timeline
 from scheduling.audit_fields import object_type
 from scheduling.models import (
     Appointment,
@@ -40,12 +40,9 @@ from scheduling.models import (
     Diagnosis,
     Patient,
     PeriodStart,
-    PeriodStartStatus,
     ThicknessMeasurement,
 )
 from scheduling.reports.cohort import CourseRecord, Event, Figures, curves, summarise
-from scheduling.reports.responses import decided_response
-from scheduling.selectors.courses import clinic_closed_dates, clinic_protocol
 
 ASHERMAN_PREFIX = f"{Diagnosis.ASHERMAN}:"
 
@@ -111,62 +108,36 @@ def course_records(*, clinic: Clinic, flt: ReportFilter) -> list[CourseRecord]:
         courses.values_list(
             "pk", "patient_id", "source", "route", "status", "thickness_threshold_mm",
             "not_before", "patient__diagnosis", "patient__asherman_severity",
-            "patient__baseline_thickness_mm", "patient__stated_cycle_length",
-            "patient__luteal_length", "patient__date_of_birth",
+            "patient__baseline_thickness_mm", "patient__date_of_birth", "response_mm",
         ).order_by("not_before", "pk")
     )  # fmt: skip
     if not rows:
         return []
     zone = clinic.zone
     infusions: dict[int, list[dt.date]] = defaultdict(list)
-    ultrasound_keys: dict[int, str] = {}
     visits = Appointment.objects.filter(
-        course__in=ids,
-        status=AppointmentStatus.DONE,
-        kind__in=(AppointmentKind.INFUSION, AppointmentKind.ULTRASOUND),
-    ).values_list("course_id", "pk", "kind", "starts_at", "step_key")
-    for course_id, pk, kind, starts_at, step_key in visits:
-        if kind == AppointmentKind.INFUSION:
-            infusions[course_id].append(starts_at.astimezone(zone).date())
-        elif step_key.startswith("ultrasound-"):
-            ultrasound_keys[pk] = step_key
-    results: dict[int, list[timeline.Thickness]] = defaultdict(list)
+        course__in=ids, status=AppointmentStatus.DONE, kind=AppointmentKind.INFUSION
+    ).values_list("course_id", "starts_at")
+    for course_id, starts_at in visits:
+        infusions[course_id].append(starts_at.astimezone(zone).date())
+    results: dict[int, list[tuple[dt.date, float]]] = defaultdict(list)
     measured = ThicknessMeasurement.objects.filter(course__in=ids).order_by(
         "course_id", "measured_on", "pk"
     )
-    for course_id, on, mm, appointment_id in measured.values_list(
-        "course_id", "measured_on", "thickness_mm", "appointment_id"
-    ):
-        results[course_id].append(
-            timeline.Thickness(on, float(mm), ultrasound_keys.get(appointment_id))
-        )
-    starts: dict[int, list[dt.date]] = defaultdict(list)
-    periods = PeriodStart.objects.filter(
-        patient__in=courses.values("patient_id"), status=PeriodStartStatus.APPLIED
-    ).order_by("patient_id", "date")
-    for patient_id, day in periods.values_list("patient_id", "date"):
-        starts[patient_id].append(day)
+    for course_id, on, mm in measured.values_list("course_id", "measured_on", "thickness_mm"):
+        results[course_id].append((on, float(mm)))
     events: dict[int, list[Event]] = defaultdict(list)
     outcomes = CourseOutcome.objects.filter(course__in=ids).order_by("occurred_on", "pk")
     for course_id, kind, on, positive in outcomes.values_list(
         "course_id", "kind", "occurred_on", "positive"
     ):
         events[course_id].append(Event(kind, on, positive))
-    protocol = clinic_protocol(clinic)
-    open_days = clinic.open_weekday_numbers
-    closed = clinic_closed_dates(clinic)
     threshold = float(clinic.thickness_threshold_mm)
     records = []
     for (
         pk, patient_id, source, route, status, own_threshold, started, diagnosis, severity,
-        baseline, stated, luteal, born,
+        baseline, born, response,
     ) in rows:  # fmt: skip
-        given = tuple(sorted(infusions.get(pk, ())))
-        course_results = tuple(results.get(pk, ()))
-        response = decided_response(
-            tuple(starts.get(patient_id, ())), stated, luteal, open_days, closed, protocol,
-            given, course_results,
-        )  # fmt: skip
         records.append(
             CourseRecord(
                 key=pk,
@@ -178,9 +149,9 @@ def course_records(*, clinic: Clinic, flt: ReportFilter) -> list[CourseRecord]:
                 status=status,
                 threshold_mm=threshold if own_threshold is None else float(own_threshold),
                 baseline_mm=None if baseline is None else float(baseline),
-                response_mm=response,
-                infusions=given,
-                results=tuple((r.on, r.mm) for r in course_results),
+                response_mm=None if response is None else float(response),
+                infusions=tuple(sorted(infusions.get(pk, ()))),
+                results=tuple(results.get(pk, ())),
                 events=tuple(events.get(pk, ())),
                 age_band=age_band(born, started),
             )

@@ -17,6 +17,7 @@ order (``services.locks``), reads the appointments fresh under the lock, and cle
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +32,7 @@ from scheduling.models import (
     Course,
     CourseStatus,
 )
+from scheduling.reports import responses
 from scheduling.selectors.courses import course_input
 from scheduling.services import locks, reminders, slots
 
@@ -98,13 +100,16 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
         if course.status in HELD_COURSES:
             _clear_mark(course, problem="")
             return ReplanResult()
+        facts = course_input(course, appointments=appointments)
         try:
-            plan = timeline.plan(course_input(course, appointments=appointments))
+            plan = timeline.plan(facts)
         except (timeline.PlanRefused, timeline.InvalidCourse) as refusal:
             _clear_mark(course, problem=str(refusal))
+            _store_response(course, responses.input_response(facts))
             return ReplanResult(problem=str(refusal))
         result = _Reconcile(course, appointments, plan).run()
         _update_status(course, plan)
+        _store_response(course, responses.plan_response(plan))
         _clear_mark(course, problem="")
         for appointment in result.touched:
             reminders.reminders_sync(appointment=appointment, cd1_requests=False)
@@ -122,6 +127,16 @@ def _clear_mark(course: Course, *, problem: str) -> None:
     course.replan_requested_at = None
     course.plan_problem = problem
     Course.objects.filter(pk=course.pk).update(replan_requested_at=None, plan_problem=problem)
+
+
+def _store_response(course: Course, decided: tuple[dt.date, float] | None) -> None:
+    """Keep the decided response on the course for the outcomes report (derived from the
+    thickness results, which are audited themselves: not an audit event)."""
+    on, mm = (None, None) if decided is None else (decided[0], Decimal(f"{decided[1]:.1f}"))
+    if course.response_on == on and course.response_mm == mm:
+        return
+    course.response_on, course.response_mm = on, mm
+    course.save(update_fields=["response_on", "response_mm"])
 
 
 class _Reconcile:

@@ -1,5 +1,6 @@
 """Courses with a history for the outcomes report: regular 28-day cycles, infusions on cycle
-day 10, results and outcomes written as rows (the report only reads them)."""
+day 10, results and outcomes written as rows (the report only reads them), and the decided
+response stored as the migration fills it (the engine's reading, without a re-plan)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -16,6 +17,7 @@ from scheduling.models import (
     PeriodStart,
     ThicknessMeasurement,
 )
+from scheduling.services.course_responses import course_responses_fill
 from tests import factories
 
 TRANSFER = {"embryos": 1, "embryo_stage": "blastocyst", "transfer_type": "frozen"}
@@ -98,6 +100,8 @@ def treated_course(
         )
         if kind == "pregnancy-test" and fields.get("positive"):
             test = row
+    course_responses_fill(course_ids=[course.pk])  # rows written without a re-plan
+    course.refresh_from_db()
     return course
 
 
