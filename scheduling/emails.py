@@ -13,7 +13,8 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db import connection
-from django.template.loader import render_to_string
+from django.template import Context, Template
+from django.template.loader import get_template
 from django.utils import formats, timezone, translation
 
 from scheduling import ics, links
@@ -41,17 +42,26 @@ class OutgoingEmail:
 
 
 def render_email(email: OutgoingEmail) -> tuple[str, str, str]:
-    context = {
-        "patient": email.patient,
-        "clinic": email.patient.clinic,
-        "site_url": settings.SITE_URL,
-        **email.context,
-    }
+    # What render_to_string does, with the three parts sharing one context and the templates
+    # looked up once per process: a burst renders thousands of reminders of a few kinds.
+    context = Context(
+        {
+            "patient": email.patient,
+            "clinic": email.patient.clinic,
+            "site_url": settings.SITE_URL,
+            **email.context,
+        },
+        autoescape=True,
+    )
     with translation.override(email.patient.language), timezone.override(email.patient.time_zone):
-        subject = render_to_string(f"emails/{email.kind}.subject.txt", context)
-        text = render_to_string(f"emails/{email.kind}.txt", context)
-        html = render_to_string(f"emails/{email.kind}.html", context)
+        subject, text, html = (part.render(context) for part in _templates(email.kind))
     return " ".join(subject.split()), text, html
+
+
+@functools.cache
+def _templates(kind: str) -> tuple[Template, Template, Template]:
+    parts = ("subject.txt", "txt", "html")
+    return tuple(get_template(f"emails/{kind}.{part}").template for part in parts)
 
 
 def build_message(email: OutgoingEmail, connection=None) -> tuple[PatientMessage, str, str]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 from icalendar import Calendar, Event
+from icalendar.parser import Contentline
 
 from scheduling.models import Appointment, AppointmentStatus
 
@@ -50,7 +51,7 @@ def calendar_bytes(
     A single appointment to import (an email attachment, a download) has no name: some
     calendar apps would otherwise make a new calendar called that for one event.
     """
-    calendar = Calendar()
+    calendar = _Calendar()
     calendar.add("prodid", "-//Endoplan//Appointments//EN")
     calendar.add("version", "2.0")
     calendar.add("method", "PUBLISH")
@@ -59,3 +60,41 @@ def calendar_bytes(
     for appointment in appointments:
         calendar.add_component(appointment_event(appointment, describe))
     return calendar.to_ical()
+
+
+# Reminders attach one calendar each, thousands in a burst, and most of its lines are the same
+# from one email to the next: the calendar's own, the clinic's name and phone, the status.
+# Those are made and folded by icalendar once per process, the others (times, UID, sequence)
+# every time.
+_REPEATED = frozenset(
+    {"BEGIN", "END", "PRODID", "VERSION", "METHOD", "X-WR-CALNAME"}
+    | {"SUMMARY", "DESCRIPTION", "LOCATION", "STATUS"}
+)
+_REPEATED_KEPT = 512
+
+
+class _FoldedLine(Contentline):
+    """A content line whose folded bytes icalendar made once."""
+
+    folded: bytes
+
+    def to_ical(self) -> bytes:
+        return self.folded
+
+
+class _Calendar(Calendar):
+    _lines: dict[tuple, _FoldedLine] = {}
+
+    def content_line(self, name, value, sorted=True):
+        if name not in _REPEATED or getattr(value, "params", None):
+            return super().content_line(name, value, sorted=sorted)
+        key = (name, type(value), value if isinstance(value, bytes) else str(value))
+        line = self._lines.get(key)
+        if line is None:
+            made = super().content_line(name, value, sorted=sorted)
+            line = _FoldedLine(made)
+            line.folded = made.to_ical()
+            if len(self._lines) >= _REPEATED_KEPT:
+                self._lines.clear()
+            self._lines[key] = line
+        return line

@@ -8,7 +8,14 @@ out — is temporary and the row is retried with back-off (services/outbox.py).
 import contextlib
 import smtplib
 
+from django.conf import settings
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import sanitize_address
+
 from scheduling.emails import describe_error
+
+# (envelope sender, recipients, the message's bytes): what Django's SMTP backend hands smtplib.
+Flattened = tuple[str, list[str], bytes]
 
 
 class TemporaryFailure(Exception):
@@ -21,10 +28,28 @@ class PermanentFailure(Exception):
     pass
 
 
-def deliver(message, smtp) -> None:
+def flatten(message, smtp) -> Flattened | None:
+    """What Django's SMTP backend would send for `message` (its `_send`), made ahead of the
+    SMTP conversation: the outbox makes those of a whole task first. None for any other
+    backend (the console, tests' locmem), which is handed the message itself."""
+    if not isinstance(smtp, SMTPBackend):
+        return None
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    return (
+        sanitize_address(message.from_email, encoding),
+        [sanitize_address(address, encoding) for address in message.recipients()],
+        message.message().as_bytes(linesep="\r\n"),
+    )
+
+
+def deliver(message, smtp, flattened: Flattened | None = None) -> None:
     try:
         smtp.open()  # once per batch: a no-op while the connection is up
-        sent = smtp.send_messages([message])
+        if flattened is None:
+            sent = smtp.send_messages([message])
+        else:
+            smtp.connection.sendmail(*flattened)
+            sent = 1
     except smtplib.SMTPRecipientsRefused as error:
         codes = [code for code, _ in error.recipients.values()]
         close_quietly(smtp)
