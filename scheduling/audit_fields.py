@@ -49,9 +49,6 @@ IGNORED_FIELDS = frozenset(
         # A course's re-plan bookkeeping, derived from its facts (services/planning.py).
         "replan_requested_at",
         "plan_problem",
-        # The response result the re-plan read from the thickness results (audited themselves).
-        "response_on",
-        "response_mm",
     }
 )
 

@@ -86,9 +86,11 @@ class Course(models.Model):
     plan_problem = models.TextField(blank=True)
     # The thickness result that decided the course after its last done infusion, as the
     # engine's plan read it (written by the re-plan; the outcomes report reads it). Empty
-    # until there is one.
-    response_on = models.DateField(null=True, blank=True)
-    response_mm = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    # until there is one. Audited: it is the course's clinical decision, like its status.
+    response_on = models.DateField("decided response measured on", null=True, blank=True)
+    response_mm = models.DecimalField(
+        "decided response mm", max_digits=3, decimal_places=1, null=True, blank=True
+    )
     # Why and when the course was closed (cancelled, withdrawn, lost, completed); see
     # services/outcomes.py. Empty while it is open.
     closed_on = models.DateField(null=True, blank=True)

@@ -130,8 +130,9 @@ def _clear_mark(course: Course, *, problem: str) -> None:
 
 
 def _store_response(course: Course, decided: tuple[dt.date, float] | None) -> None:
-    """Keep the decided response on the course for the outcomes report (derived from the
-    thickness results, which are audited themselves: not an audit event)."""
+    """Keep the decided response on the course for the outcomes report. Audited (a course
+    change): it is the course's clinical decision, and a re-plan that runs after the fact's
+    own transaction (a settings change) moves the report's cached figures on with it."""
     on, mm = (None, None) if decided is None else (decided[0], Decimal(f"{decided[1]:.1f}"))
     if course.response_on == on and course.response_mm == mm:
         return

@@ -7,15 +7,17 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scheduling import timeline
-from scheduling.models import Course
+from scheduling.models import AuditEvent, Course
 from scheduling.reports.responses import input_response, plan_response
 from scheduling.selectors.courses import course_input
-from scheduling.selectors.outcomes_report import ReportFilter, outcomes_report
+from scheduling.selectors.outcomes_report import ReportFilter, cached_report, outcomes_report
 from scheduling.services import periods, recording
 from scheduling.services.course_responses import course_responses_fill
 from scheduling.services.planning import course_replan
@@ -223,3 +225,29 @@ def test_the_plans_decided_response_is_the_engines_reading(facts):
     except (timeline.PlanRefused, timeline.InvalidCourse):
         return
     assert plan_response(planned) == input_response(facts)
+
+
+def test_a_re_plan_that_changes_the_response_is_audited_and_moves_the_cached_figures(
+    clock, clinic_a
+):
+    # (the clock first: every audit event of the clinic is on its frozen timeline)
+    course = make_released_course(clinic_a)
+    _infuse(course, 1, clock)
+    _ultrasound(course, 1, "8.4", clock)
+    decided = _stored(course)
+    # as if the re-plan had not run yet (a clinic-wide re-plan runs after the write's commit)
+    Course.objects.filter(pk=course.pk).update(response_on=None, response_mm=None)
+    flt = ReportFilter(since=dt.date(2025, 1, 1), until=timezone.localdate(timezone=clinic_a.zone))
+
+    def responders() -> int:
+        return cached_report(clinic=clinic_a, flt=flt).figures.responders
+
+    assert responders() == 0
+    with CaptureQueriesContext(connection) as queries:
+        assert responders() == 0  # from the cache: only the version is read
+    assert len(queries) == 1
+    course_replan(course=course, notify=False)
+    assert _stored(course) == decided
+    event = AuditEvent.objects.filter(object_type="course", object_id=str(course.pk)).latest("id")
+    assert event.changes["response_mm"] == [None, "8.4"]
+    assert responders() == 1

@@ -69,6 +69,9 @@ EXEMPT = {
     ("audit.py", "write"): "the recorder itself (AuditEvent)",
     ("audit.py", "write_prepared"): "the recorder itself (AuditEvent)",
     ("demo.py", "_periods"): "the demo clinic's made-up history (make run), no person's act",
+    # Issue 15: the upgrade's fill (migration 0010) of the decided response each course's
+    # results already decided, no person's act; every later change is a re-plan's (audited).
+    ("services/course_responses.py", "_fill"): "Course.response_on/response_mm (upgrade)",
 }
 
 # Issue 13: at least these (patient records; what clinical decisions and access rest on).
