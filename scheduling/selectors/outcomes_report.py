@@ -22,7 +22,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, FloatField, Q, QuerySet
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from scheduling.audit_fields import object_type
@@ -101,14 +102,23 @@ def cohort(*, clinic: Clinic, flt: ReportFilter) -> QuerySet[Course]:
     return courses
 
 
+def _mm(field: str) -> Cast:
+    """A thickness (one decimal) read as a float: no Decimal built per row."""
+    return Cast(field, FloatField())
+
+
 def course_records(*, clinic: Clinic, flt: ReportFilter) -> list[CourseRecord]:
     courses = cohort(clinic=clinic, flt=flt)
     ids = courses.values("pk")
     rows = list(
-        courses.values_list(
-            "pk", "patient_id", "source", "route", "status", "thickness_threshold_mm",
-            "not_before", "patient__diagnosis", "patient__asherman_severity",
-            "patient__baseline_thickness_mm", "patient__date_of_birth", "response_mm",
+        courses.annotate(
+            own_mm=_mm("thickness_threshold_mm"),
+            baseline_mm=_mm("patient__baseline_thickness_mm"),
+            decided_mm=_mm("response_mm"),
+        ).values_list(
+            "pk", "patient_id", "source", "route", "status", "own_mm", "not_before",
+            "patient__diagnosis", "patient__asherman_severity", "baseline_mm",
+            "patient__date_of_birth", "decided_mm",
         ).order_by("not_before", "pk")
     )  # fmt: skip
     if not rows:
@@ -121,11 +131,13 @@ def course_records(*, clinic: Clinic, flt: ReportFilter) -> list[CourseRecord]:
     for course_id, starts_at in visits:
         infusions[course_id].append(starts_at.astimezone(zone).date())
     results: dict[int, list[tuple[dt.date, float]]] = defaultdict(list)
-    measured = ThicknessMeasurement.objects.filter(course__in=ids).order_by(
-        "course_id", "measured_on", "pk"
+    measured = (
+        ThicknessMeasurement.objects.filter(course__in=ids)
+        .annotate(mm=_mm("thickness_mm"))
+        .order_by("course_id", "measured_on", "pk")
     )
-    for course_id, on, mm in measured.values_list("course_id", "measured_on", "thickness_mm"):
-        results[course_id].append((on, float(mm)))
+    for course_id, on, mm in measured.values_list("course_id", "measured_on", "mm"):
+        results[course_id].append((on, mm))
     events: dict[int, list[Event]] = defaultdict(list)
     outcomes = CourseOutcome.objects.filter(course__in=ids).order_by("occurred_on", "pk")
     for course_id, kind, on, positive in outcomes.values_list(
@@ -147,9 +159,9 @@ def course_records(*, clinic: Clinic, flt: ReportFilter) -> list[CourseRecord]:
                 diagnosis=diagnosis,
                 severity=severity,
                 status=status,
-                threshold_mm=threshold if own_threshold is None else float(own_threshold),
-                baseline_mm=None if baseline is None else float(baseline),
-                response_mm=None if response is None else float(response),
+                threshold_mm=threshold if own_threshold is None else own_threshold,
+                baseline_mm=baseline,
+                response_mm=response,
                 infusions=tuple(sorted(infusions.get(pk, ()))),
                 results=tuple(results.get(pk, ())),
                 events=tuple(events.get(pk, ())),
