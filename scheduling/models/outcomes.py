@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 
 from scheduling.models.courses import Course
+from scheduling.timeline.dates import spoken
 
 
 class OutcomeKind(models.TextChoices):
@@ -131,4 +132,4 @@ class CourseOutcome(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.occurred_on}"
+        return f"{self.get_kind_display()} on {spoken(self.occurred_on)}"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from scheduling import timeline
 from scheduling.models import Appointment, AppointmentStatus, Course
+from scheduling.timeline.dates import spoken
 from scheduling.timeline.steps import label, sentence
 
 PHASE_WORDS = {
@@ -25,10 +26,6 @@ PHASE_WORDS = {
 MAX_CYCLES = 18  # a course's strip never runs longer than its planned year and a half
 
 
-def _day_words(day: dt.date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
 @dataclass
 class StripVisit:
     name: str
@@ -38,7 +35,7 @@ class StripVisit:
 
     @property
     def text(self) -> str:
-        return f"{self.name}, {_day_words(self.day)} ({self.status})"
+        return f"{self.name}, {spoken(self.day)} ({self.status})"
 
 
 @dataclass
@@ -53,7 +50,7 @@ class StripDay:
 
     @property
     def title(self) -> str:
-        parts = [f"{_day_words(self.day)} · CD{self.cycle_day} · {PHASE_WORDS[self.phase]}"]
+        parts = [f"{spoken(self.day)} · CD{self.cycle_day} · {PHASE_WORDS[self.phase]}"]
         if self.ovulation:
             parts.append("ovulation (estimated)")
         if self.transfer:
@@ -86,7 +83,7 @@ class StripCycle:
             else:
                 runs.append((day.phase, day.cycle_day, day.cycle_day))
         phases = ", ".join(f"{PHASE_WORDS[p]} CD{a} to {b}" for p, a, b in runs)
-        text = f"Cycle from {_day_words(self.start)}, {self.length} days"
+        text = f"Cycle from {spoken(self.start)}, {self.length} days"
         if self.tentative:
             text += f" (predicted, ±{self.uncertainty_days} days)"
         text += f": {phases}."
@@ -242,7 +239,7 @@ def thickness_chart_data(course: Course, plan: timeline.Plan | None, appointment
                 "mm": o.mm,
                 "role": o.role,
                 "decided": o.role == "response" and o.number == decided,
-                "label": f"{_day_words(o.on)}: {o.mm} mm"
+                "label": f"{spoken(o.on)}: {o.mm} mm"
                 + (f" (response to infusion {o.number})" if o.role == "response" else ""),
             }
             for o in sorted(plan.observations, key=lambda o: o.on)

@@ -23,6 +23,7 @@ from scheduling.models import CLOSED_COURSES, Course, CourseConsent, CourseStatu
 from scheduling.services import locks
 from scheduling.services.outcomes import course_close
 from scheduling.services.recording import Recorded, plausible_date
+from scheduling.timeline.dates import spoken
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 # What a document may be: its declared type, its first bytes, and the extension we store it as.
@@ -131,7 +132,7 @@ def consent_withdraw(
         signed = max(consent.signed_on for consent in in_force)
         if on < signed:
             raise ValidationError(
-                {"on": f"Consent was signed on {signed:%a %-d %b %Y}; she withdrew after that."}
+                {"on": f"Consent was signed on {spoken(signed)}; she withdrew after that."}
             )
         for consent in in_force:
             consent.withdrawn_on = on

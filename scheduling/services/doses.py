@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from scheduling.models import AllocationStatus, Course, DonorLot, DoseAllocation, LotStatus
+from scheduling.timeline.dates import spoken
 
 
 def locked_lot(lot_id: int) -> DonorLot:
@@ -49,9 +50,9 @@ def dose_use(*, course: Course, day: dt.date) -> DoseAllocation:
     if lot.status != LotStatus.RELEASED:
         raise ValidationError(f"Lot {lot.lot_number} is {lot.get_status_display().lower()}.")
     if lot.qc_released_on and day < lot.qc_released_on:
-        raise ValidationError(f"Lot {lot.lot_number} was released on {lot.qc_released_on}.")
+        raise ValidationError(f"Lot {lot.lot_number} was released on {spoken(lot.qc_released_on)}.")
     if day > lot.expires_on:
-        raise ValidationError(f"Lot {lot.lot_number} expired on {lot.expires_on}.")
+        raise ValidationError(f"Lot {lot.lot_number} expired on {spoken(lot.expires_on)}.")
     lot.doses_reserved -= 1
     lot.doses_used += 1
     lot.save(update_fields=["doses_reserved", "doses_used", "updated_at"])

@@ -31,6 +31,7 @@ from scheduling.services import locks
 from scheduling.services.doses import locked_lot, return_allocations
 from scheduling.services.planning import course_replan
 from scheduling.services.recording import Recorded, plausible_date
+from scheduling.timeline.dates import spoken
 
 QC_CHECKS = ("identity", "purity", "viability", "sterility")
 LOT_TAKEN = "The clinic already has a donor lot with this number."
@@ -151,7 +152,7 @@ def lot_release(
         zone = lot.clinic.zone
         plausible_date(released_on, zone, "released_on", "The release", future_allowed=False)
         if released_on >= lot.expires_on:
-            raise ValidationError({"released_on": f"The lot expires on {lot.expires_on}."})
+            raise ValidationError({"released_on": f"The lot expires on {spoken(lot.expires_on)}."})
         lot.qc_identity = lot.qc_purity = lot.qc_viability = lot.qc_sterility = True
         lot.qc_released_on = released_on
         lot.status = LotStatus.RELEASED

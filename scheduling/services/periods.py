@@ -25,7 +25,7 @@ from scheduling.selectors.courses import applied_period_starts, clinic_protocol
 from scheduling.services import locks
 from scheduling.services.planning import CLOSED_COURSES
 from scheduling.services.recording import Recorded, replan_after_fact
-from scheduling.timeline.dates import DateOutOfRange, check_plausible
+from scheduling.timeline.dates import DateOutOfRange, check_plausible, spoken
 
 
 def _check_date(patient: Patient, day: dt.date) -> None:
@@ -104,7 +104,7 @@ def period_start_correct(*, period_start: PeriodStart, date: dt.date) -> Recorde
     with transaction.atomic():
         period_start = _locked(period_start)
         if patient.period_starts.filter(date=date).exclude(pk=period_start.pk).exists():
-            raise ValidationError({"date": f"Cycle day 1 on {date} is already recorded."})
+            raise ValidationError({"date": f"Cycle day 1 on {spoken(date)} is already recorded."})
         conflict = _conflict(patient, date, ignore=period_start.pk)
         if conflict:
             raise ValidationError({"date": conflict})
@@ -120,7 +120,7 @@ def period_start_apply(*, period_start: PeriodStart) -> Recorded:
     with transaction.atomic():
         period_start = _locked(period_start)
         if period_start.status == PeriodStartStatus.APPLIED:
-            return Recorded(notes=[f"Cycle day 1 on {period_start.date} already counts."])
+            return Recorded(notes=[f"Cycle day 1 on {spoken(period_start.date)} already counts."])
         gap = dt.timedelta(days=clinic_protocol(patient.clinic).min_period_gap_days - 1)
         for other in patient.period_starts.filter(
             status=PeriodStartStatus.APPLIED,

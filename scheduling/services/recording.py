@@ -33,7 +33,7 @@ from scheduling.selectors.consent import GATED_KINDS, consent_refusal, step_acti
 from scheduling.selectors.courses import course_facts, current_batch
 from scheduling.services import doses, locks, reminders
 from scheduling.services.planning import ReplanResult, course_replan
-from scheduling.timeline.dates import DateOutOfRange, check_plausible
+from scheduling.timeline.dates import DateOutOfRange, check_plausible, spoken
 
 
 @dataclass
@@ -121,7 +121,10 @@ def harvest_record_done(
             if done_on == on and batch is not None:
                 return batch
             raise ValidationError(
-                {"on": f"The harvest was recorded on {done_on}; a done harvest never moves."}
+                {
+                    "on": f"The harvest was recorded on {spoken(done_on)}; a done harvest "
+                    "never moves."
+                }
             )
         if batch is not None:
             raise ValidationError(
@@ -413,9 +416,11 @@ def _use_dose(course: Course, day: dt.date) -> None:
         raise ValidationError("No released cell batch for this course: the lab must release it.")
     batch = CellBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.qc_released_on and day < batch.qc_released_on:
-        raise ValidationError(f"The batch was released on {batch.qc_released_on}, after {day}.")
+        raise ValidationError(
+            f"The batch was released on {spoken(batch.qc_released_on)}, after {spoken(day)}."
+        )
     if batch.expires_on and day > batch.expires_on:
-        raise ValidationError(f"The batch expired on {batch.expires_on}.")
+        raise ValidationError(f"The batch expired on {spoken(batch.expires_on)}.")
     if batch.doses_left < 1:
         raise ValidationError("The batch has no dose left.")
     batch.doses_used += 1

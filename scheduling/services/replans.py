@@ -27,6 +27,7 @@ from scheduling.models import (
 from scheduling.selectors.courses import clinic_protocol
 from scheduling.services import reminders, slots
 from scheduling.services.planning import BOOKED, CLOSED_COURSES, course_replan
+from scheduling.timeline.dates import spoken
 
 REPLAN_TASK = "scheduling.tasks.replan_clinic"
 CHUNK = 200
@@ -120,7 +121,7 @@ def visits_without_course_check(clinic: Clinic) -> int:
         reasons = []
         day = appointment.starts_at.astimezone(clinic.zone).date()
         if not slots.is_open_day(clinic, day, closed):
-            reasons.append(f"The clinic is closed on {day:%a %-d %b %Y}.")
+            reasons.append(f"The clinic is closed on {spoken(day)}.")
         if not slots.within_opening_hours(clinic, appointment.starts_at, appointment.ends_at):
             reasons.append(
                 f"The clinic is now open {clinic.opens_at:%H:%M} to {clinic.closes_at:%H:%M}."

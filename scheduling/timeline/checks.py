@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from scheduling.timeline.dates import spoken
 from scheduling.timeline.planner import Planner
 from scheduling.timeline.steps import CourseInput, StepKind, label, sentence
 
@@ -23,7 +24,7 @@ def check_step_date(course: CourseInput, key: str, proposed: date) -> list[str]:
     planner = Planner(course)
     step = planner.run().step(key)
     if step.done:
-        return [f"{sentence(label(key))} was done on {step.date}; a done step cannot move."]
+        return [f"{sentence(label(key))} was done on {spoken(step.date)}; a done step cannot move."]
     if step.kind == StepKind.EXPANSION:
         return ["The expansion runs in the lab from the harvest; move the harvest instead."]
     return planner.reasons(step, proposed)

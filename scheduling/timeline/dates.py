@@ -17,6 +17,18 @@ PLAUSIBLE_PAST = timedelta(days=3653)  # ten years back: history a clinic may st
 PLAUSIBLE_FUTURE = timedelta(days=731)  # two years ahead: the longest a course is planned
 
 
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def spoken(day: date | int) -> str:
+    """A day (or its ordinal) inside the engine's sentences, as people read it: "Tue 3 Nov
+    2026" (en-GB, the clinic's convention; scheduling/conventions.py formats the pages so)."""
+    if isinstance(day, int):
+        day = date.fromordinal(day)
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
 class DateOutOfRange(ValueError):
     """``str(error)`` is a sentence for the person who typed the date."""
 
@@ -31,7 +43,7 @@ def check_absolute(day: date, what: str = "A date") -> None:
     if not EARLIEST <= day <= LATEST:
         raise DateOutOfRange(
             f"{what} must be between {EARLIEST.isoformat()} and {LATEST.isoformat()} "
-            f"(got {day.isoformat()})."
+            f"(got {spoken(day)})."
         )
 
 
@@ -44,12 +56,10 @@ def check_plausible(
     if not future_allowed:
         last = today
     if day < first:
-        raise DateOutOfRange(
-            f"{what} ({day.isoformat()}) is more than ten years ago; check the year."
-        )
+        raise DateOutOfRange(f"{what} ({spoken(day)}) is more than ten years ago; check the year.")
     if day > last:
         if not future_allowed:
-            raise DateOutOfRange(f"{what} ({day.isoformat()}) cannot be in the future.")
+            raise DateOutOfRange(f"{what} ({spoken(day)}) cannot be in the future.")
         raise DateOutOfRange(
-            f"{what} ({day.isoformat()}) is more than two years ahead; check the year."
+            f"{what} ({spoken(day)}) is more than two years ahead; check the year."
         )

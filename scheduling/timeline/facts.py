@@ -15,6 +15,7 @@ from datetime import date
 
 from scheduling.timeline import dates
 from scheduling.timeline.cycles import FIRST_PROLIFERATIVE_DAY, MIN_CYCLE_LENGTH, InvalidCourse
+from scheduling.timeline.dates import spoken
 from scheduling.timeline.steps import (
     DEFAULT_PROTOCOL,
     FOLLOW_UPS_IN_PREGNANCY,
@@ -115,18 +116,21 @@ def check_facts(facts: Facts) -> tuple[Thickness, ...]:
                 _in_range(day, field, what)
     if harvested and released and released < harvested:
         raise InvalidFact(
-            f"The release ({released}) cannot be before the harvest ({harvested}).", "released_on"
+            f"The release ({spoken(released)}) cannot be before the harvest ({spoken(harvested)}).",
+            "released_on",
         )
     if released and expires and expires <= released:
         raise InvalidFact(
-            f"The expiry ({expires}) must be after the release ({released}).", "expires_on"
+            f"The expiry ({spoken(expires)}) must be after the release ({spoken(released)}).",
+            "expires_on",
         )
     if len(set(done)) != len(done):
         raise InvalidFact("Two infusions are recorded on the same day.", "infused_on")
     _check_course_end(facts)
     if harvested and done and min(done) < harvested:
         raise InvalidFact(
-            f"The harvest is recorded on {harvested}, after the cells were infused on {min(done)}.",
+            f"The harvest is recorded on {spoken(harvested)}, after the cells were infused on "
+            f"{spoken(min(done))}.",
             "harvested_on",
         )
     try:
@@ -142,18 +146,18 @@ def check_facts(facts: Facts) -> tuple[Thickness, ...]:
     for on, mm, key in results:
         if isinstance(mm, bool) or not isinstance(mm, (int, float)) or not math.isfinite(mm):
             raise InvalidFact(
-                f"The thickness on {on} must be a number of millimetres.", "thickness_mm"
+                f"The thickness on {spoken(on)} must be a number of millimetres.", "thickness_mm"
             )
         if not 0 < mm <= MAX_THICKNESS_MM:
             raise InvalidFact(
                 f"An endometrial thickness must be more than 0 and at most "
-                f"{MAX_THICKNESS_MM:g} mm (got {mm:g} mm on {on}).",
+                f"{MAX_THICKNESS_MM:g} mm (got {mm:g} mm on {spoken(on)}).",
                 "thickness_mm",
             )
         if by_day.setdefault(on, mm) != mm:
             raise InvalidFact(
-                f"Two thickness results are recorded on {on}: {by_day[on]:g} mm and {mm:g} mm; "
-                "keep one.",
+                f"Two thickness results are recorded on {spoken(on)}: {by_day[on]:g} mm and "
+                f"{mm:g} mm; keep one.",
                 "measured_on",
             )
         if key is not None:
@@ -170,8 +174,8 @@ def _check_course_end(facts: Facts) -> None:
     allocated, expires, transfer = facts.lot_allocated_on, facts.expires_on, facts.transfer_on
     if allocated and expires and expires <= allocated:
         raise InvalidFact(
-            f"The donor lot's expiry ({expires}) must be after the dose was allocated "
-            f"({allocated}).",
+            f"The donor lot's expiry ({spoken(expires)}) must be after the dose was "
+            f"allocated ({spoken(allocated)}).",
             "expires_on",
         )
     try:
@@ -190,7 +194,7 @@ def _check_course_end(facts: Facts) -> None:
     ended = facts.pregnancy_ended_on
     if ended and not any(test.positive and test.on <= ended for test in tests):
         raise InvalidFact(
-            f"The pregnancy cannot end on {ended} without a positive test on or before it.",
+            f"The pregnancy cannot end on {spoken(ended)} without a positive test on or before it.",
             "pregnancy_ended_on",
         )
 

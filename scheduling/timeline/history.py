@@ -22,6 +22,7 @@ from scheduling.timeline.cycles import (
     CycleEstimate,
     InvalidCourse,
 )
+from scheduling.timeline.dates import spoken
 
 RECENT_INTERVALS = 6
 IRREGULAR_SPREAD_DAYS = 7
@@ -61,8 +62,8 @@ def period_start_conflict(
     gap = abs((other - new).days)
     where = "after" if new > other else "before"
     return (
-        f"The period start on {new.isoformat()} is only {gap} day{'s' * (gap != 1)} {where} "
-        f"the one reported on {other.isoformat()}; period starts are at least {min_gap_days} "
+        f"The period start on {spoken(new)} is only {gap} day{'s' * (gap != 1)} {where} "
+        f"the one reported on {spoken(other)}; period starts are at least {min_gap_days} "
         "days apart, so check which date is right."
     )
 
@@ -180,8 +181,8 @@ def _drop_near_duplicates(
         gap = day.toordinal() - ordinals[-1]
         if gap < min_gap_days:
             warnings.append(
-                f"The period start on {day.isoformat()} is only {gap} day{'s' * (gap != 1)} "
-                f"after the one on {kept[-1].isoformat()}: ignored (period starts are at "
+                f"The period start on {spoken(day)} is only {gap} day{'s' * (gap != 1)} "
+                f"after the one on {spoken(kept[-1])}: ignored (period starts are at "
                 f"least {min_gap_days} days apart); check which date is right."
             )
         else:

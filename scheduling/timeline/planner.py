@@ -51,6 +51,7 @@ from scheduling.timeline.cycles import (
     MAX_SEARCH_CYCLES,
     phase_of_day,
 )
+from scheduling.timeline.dates import spoken
 from scheduling.timeline.pregnancy import apply_pregnancy
 from scheduling.timeline.response import Reading, read_results
 from scheduling.timeline.rules import CourseRules, WindowRule
@@ -138,9 +139,9 @@ class Planner(TransferAndFollowUps, CourseRules):
             return chosen.toordinal()
         reason = " ".join(reasons)
         self.rejected.append(RejectedChoice(step.key, chosen, reason))
-        instead = "" if planned is None else f" It is planned on {_day(planned)} instead."
+        instead = "" if planned is None else f" It is planned on {spoken(planned)} instead."
         self.warnings.append(
-            f"{sentence(label(step.key))} was set for {chosen}, which no longer fits: "
+            f"{sentence(label(step.key))} was set for {spoken(chosen)}, which no longer fits: "
             f"{reason}{instead}"
         )
         return None
@@ -149,10 +150,12 @@ class Planner(TransferAndFollowUps, CourseRules):
         name = label(key)
         if reason == "expired":
             found = self.cycles.place(window, index, low, None)
-            later = "" if isinstance(found, str) else f": the first allowed day is {_day(found[0])}"
+            later = (
+                "" if isinstance(found, str) else f": the first allowed day is {spoken(found[0])}"
+            )
             return (
                 f"{sentence(name)} cannot be booked before the {self.cells_name} expires on "
-                f"{_day(self.expiry or low)}{later}."
+                f"{spoken(self.expiry or low)}{later}."
             )
         return (
             f"No open clinic day falls in the window for {name} in the {MAX_SEARCH_CYCLES} "
@@ -365,7 +368,7 @@ class Planner(TransferAndFollowUps, CourseRules):
         """How many infusions the course holds after the last infusion's response result."""
         p = self.course.protocol
         threshold = p.thickness_threshold_mm
-        seen = f"Thickness {response.mm:g} mm on {response.on}"
+        seen = f"Thickness {response.mm:g} mm on {spoken(response.on)}"
         if response.mm >= threshold:
             self.outcome = Outcome.RESPONDED
             if self.course.planned_infusions > done:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from scheduling.timeline.dates import spoken
 from scheduling.timeline.facts import pregnancy_tests
 from scheduling.timeline.steps import Facts, Protocol, Step, StepKind
 
@@ -59,7 +60,7 @@ def apply_pregnancy(
         return tuple(kept), None, ["The follow-ups were dropped when the pregnancy was confirmed."]
     follow_ups = "dropped" if drop else "held until the pregnancy ends"
     warning = (
-        f"Pregnancy test positive on {since}: nothing more is planned from her cycles; "
+        f"Pregnancy test positive on {spoken(since)}: nothing more is planned from her cycles; "
         f"the follow-ups are {follow_ups}."
     )
     return tuple(kept), since, [warning]

@@ -21,6 +21,7 @@ from scheduling.timeline.cycles import (
     late_proliferative_window,
     phase_of_day,
 )
+from scheduling.timeline.dates import spoken
 from scheduling.timeline.steps import Observation, Thickness
 
 _day = date.fromordinal
@@ -116,7 +117,7 @@ def _note(
 ) -> str:
     """Why ``result`` does not decide the course, as a sentence."""
     on, day = result.on, result.on.toordinal()
-    measured = f"Measured on {on}"
+    measured = f"Measured on {spoken(on)}"
     keyed = _ultrasound_number(result.step_key)
     if keyed is not None and (keyed > len(done) or day <= done[keyed - 1]):
         return (
@@ -130,8 +131,8 @@ def _note(
         )
     if decided is not None and day > decided.on.toordinal():
         return (
-            f"{measured}, after the response ultrasound of {decided.on} decided the course: "
-            "an observation (it never re-decides the course)."
+            f"{measured}, after the response ultrasound of {spoken(decided.on)} decided the "
+            "course: an observation (it never re-decides the course)."
         )
     number = max(n for n, infused in enumerate(done, 1) if infused <= day)
     infused = done[number - 1]

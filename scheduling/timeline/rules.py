@@ -23,6 +23,7 @@ from scheduling.timeline.cycles import (
     phase_of_day,
     proliferative_window,
 )
+from scheduling.timeline.dates import spoken
 from scheduling.timeline.facts import validate_course
 from scheduling.timeline.history import estimate_cycle
 from scheduling.timeline.steps import (
@@ -99,16 +100,17 @@ class CourseRules:
         cycle_day = day - start + 1
         phase = phase_of_day(cycle_day, length, self.luteal)
         predicted = ", predicted" if self.cycles.uncertainty(index, cycle_day) else ""
-        where = f"{proposed} is cycle day {cycle_day} ({phase} phase{predicted})"
+        where = f"{spoken(proposed)} is cycle day {cycle_day} ({phase} phase{predicted})"
         reasons = []
         if day < self.not_before and step.kind != StepKind.TRANSFER_WINDOW and not chosen:
             reasons.append(
-                f"{proposed} is before this course's first visit date, {_day(self.not_before)}."
+                f"{spoken(proposed)} is before this course's first visit date, "
+                f"{spoken(self.not_before)}."
             )
         if not self.cycles.open_days[(day + 6) % 7]:
             reasons.append(f"The clinic is closed on {_WEEKDAYS[(day + 6) % 7]}s.")
         elif day in self.cycles.closed:
-            reasons.append(f"The clinic is closed on {proposed}.")
+            reasons.append(f"The clinic is closed on {spoken(proposed)}.")
         rule = self._rule(step, length)
         if rule is not None:
             days, need = rule
@@ -148,28 +150,30 @@ class CourseRules:
                 reasons.append("No donor-lot dose is allocated to this course yet.")
             elif day < self.cells_ready and allocated is not None:
                 reasons.append(
-                    f"The donor-lot dose allocated on {allocated} is thawed and prepared by "
-                    f"{_day(self.cells_ready)}; no infusion before that."
+                    f"The donor-lot dose allocated on {spoken(allocated)} is thawed and prepared "
+                    f"by {spoken(self.cells_ready)}; no infusion before that."
                 )
             elif day < self.cells_ready:
                 ready = (
-                    f"released on {released}" if released else f"ready by {_day(self.cells_ready)}"
+                    f"released on {spoken(released)}"
+                    if released
+                    else f"ready by {spoken(self.cells_ready)}"
                 )
                 reasons.append(f"The cells are {ready}; no infusion before that.")
             if self.expiry is not None and day > self.expiry:
-                reasons.append(f"The {self.cells_name} expires on {_day(self.expiry)}.")
+                reasons.append(f"The {self.cells_name} expires on {spoken(self.expiry)}.")
             anchor = self.anchors.get(step.number or 0)
             if anchor is not None and index <= anchor:
                 reasons.append(
                     f"{name} must wait for the cycle after the previous thickness ultrasound, "
-                    f"from {_day(bounds(anchor + 1)[0])}."
+                    f"from {spoken(bounds(anchor + 1)[0])}."
                 )
         elif step.kind == StepKind.ULTRASOUND:
             after = self.cycle_of[f"infusion-{step.number}"] + 1
             if not after <= index <= max(after, self.cycle_of.get(step.key, after)):
                 reasons.append(
                     f"{name} belongs in the cycle after the infusion, from "
-                    f"{_day(bounds(after)[0])}."
+                    f"{spoken(bounds(after)[0])}."
                 )
         elif step.kind == StepKind.FOLLOW_UP:
             due = months_after(self.last_infusion, step.months or 0)

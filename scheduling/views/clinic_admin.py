@@ -17,6 +17,7 @@ from scheduling.forms.fields import save_unique
 from scheduling.forms.staff import StaffInviteForm
 from scheduling.models import ClosedDate, ReplanRun, Room
 from scheduling.services import replans
+from scheduling.timeline.dates import spoken
 from scheduling.views import staff
 
 FORMS = {"settings", "room", "closed", "invite"}
@@ -116,5 +117,5 @@ def closed_date_delete(request, pk: int):
             reason=f"opening on {closed.date:%a %-d %b %Y}",
             actor=request.user,
         )
-    messages.success(request, f"{closed.date} is open again. {run.summary}")
+    messages.success(request, f"{spoken(closed.date)} is open again. {run.summary}")
     return redirect("clinic-settings")

@@ -29,6 +29,7 @@ from scheduling.models import (
     ReportedBy,
 )
 from scheduling.services import periods, recording
+from scheduling.timeline.dates import spoken
 from scheduling.views.navigation import apply_service, back, report
 
 
@@ -176,7 +177,11 @@ def period_start_correct(request, pk: int):
             form, lambda: periods.period_start_correct(period_start=period_start, date=day)
         )
         if recorded is not None:
-            report(request, recorded, f"Cycle day 1 {period_start.date} corrected to {day}.")
+            report(
+                request,
+                recorded,
+                f"Cycle day 1 {spoken(period_start.date)} corrected to {spoken(day)}.",
+            )
             return back(request, url)
     title = f"Correct cycle day 1 of {period_start.date:%a %-d %b %Y}"
     return _form_page(request, form, title, "Correct", "period-correct-form", url)
@@ -202,5 +207,5 @@ def period_start_delete(request, pk: int):
 def period_start_apply(request, pk: int):
     period_start = _period_start(request, pk)
     recorded = periods.period_start_apply(period_start=period_start)
-    report(request, recorded, f"Cycle day 1 on {period_start.date} applied.")
+    report(request, recorded, f"Cycle day 1 on {spoken(period_start.date)} applied.")
     return back(request, reverse("patient-detail", args=[period_start.patient_id]))

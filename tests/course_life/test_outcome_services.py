@@ -57,7 +57,7 @@ def test_a_transfer_makes_the_course_transferred_and_keeps_its_plan(course):
     before = live(course).count()
     recorded = transfer(course)
     assert status(course) == CourseStatus.TRANSFERRED
-    assert "Embryo transfer on 2026-02-23 recorded." in recorded.notes
+    assert "Embryo transfer on Mon 23 Feb 2026 recorded." in recorded.notes
     assert live(course).count() == before - 1  # the transfer's visit is done; the rest stay
     visit = course.appointments.get(step_key="transfer-window")
     assert visit.status == AppointmentStatus.DONE
@@ -130,7 +130,7 @@ def test_a_live_birth_completes_the_course_and_tells_the_patient_once(course):
         course=course, kind=OutcomeKind.LIVE_BIRTH, on=D(2026, 2, 25), weeks=39, babies=1
     )
     assert status(course) == CourseStatus.COMPLETED
-    assert birth.notes[0] == "Live birth on 2026-02-25 recorded."
+    assert birth.notes[0] == "Live birth on Wed 25 Feb 2026 recorded."
     row = course.outcomes.get(kind=OutcomeKind.LIVE_BIRTH)
     assert row.pregnancy_test.positive and row.pregnancy_test.occurred_on == D(2026, 2, 24)
     with pytest.raises(ValidationError, match="reopen it first"):

@@ -36,6 +36,7 @@ from scheduling.timeline import (
     plan_changes,
     plan_to_dict,
 )
+from scheduling.timeline.dates import spoken
 
 # -- decision after the thickness ultrasound ---------------------------------------------------
 
@@ -250,7 +251,7 @@ def test_a_chosen_day_that_no_longer_fits_is_ignored_with_a_warning():
     unchosen = plan(c)
     assert result.steps == unchosen.steps
     (warning,) = set(result.warnings) - set(unchosen.warnings)
-    assert warning.startswith(f"Infusion 1 was set for {luteal}, which no longer fits")
+    assert warning.startswith(f"Infusion 1 was set for {spoken(luteal)}, which no longer fits")
     assert "luteal" in warning and str(day_of(28, 1, 10)) in warning
 
 

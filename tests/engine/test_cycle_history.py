@@ -40,10 +40,10 @@ def course(starts, **changes) -> CourseInput:
 def test_a_start_within_the_minimum_gap_is_a_conflict_naming_both_dates():
     known = [date(2025, 1, 1), date(2025, 1, 29)]
     sentence = period_start_conflict(known, date(2025, 2, 3))
-    assert sentence is not None and "2025-02-03" in sentence and "2025-01-29" in sentence
+    assert sentence is not None and "Mon 3 Feb 2025" in sentence and "Wed 29 Jan 2025" in sentence
     assert "5 days after" in sentence
     before = period_start_conflict(known, date(2025, 1, 27))
-    assert before is not None and "2 days before the one reported on 2025-01-29" in before
+    assert before is not None and "2 days before the one reported on Wed 29 Jan 2025" in before
 
 
 def test_an_exact_duplicate_or_a_start_far_enough_is_no_conflict():
@@ -63,7 +63,7 @@ def test_near_duplicate_starts_are_ignored_and_never_wedge_planning():
     assert (estimate.length, estimate.intervals, estimate.estimated) == (28, (28, 28), True)
     assert ANCHOR - timedelta(27) not in estimate.starts
     (warning,) = estimate.warnings
-    assert "2024-12-10 is only 1 day after the one on 2024-12-09: ignored" in warning
+    assert "Tue 10 Dec 2024 is only 1 day after the one on Mon 9 Dec 2024: ignored" in warning
     result = plan(course(starts))
     assert warning in result.warnings and result.step("infusion-1")
 

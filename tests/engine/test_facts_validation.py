@@ -71,17 +71,19 @@ def test_impossible_input_names_its_field(changes, field):
 def test_release_before_harvest_and_expiry_before_release_read_the_right_way_round():
     early = refused({"facts": Facts(harvested_on=date(2025, 2, 1), released_on=date(2025, 1, 20))})
     assert early.field == "released_on"
-    assert str(early) == "The release (2025-01-20) cannot be before the harvest (2025-02-01)."
+    assert (
+        str(early) == "The release (Mon 20 Jan 2025) cannot be before the harvest (Sat 1 Feb 2025)."
+    )
     expired = refused({"facts": Facts(released_on=date(2025, 3, 1), expires_on=date(2025, 2, 1))})
     assert expired.field == "expires_on"
-    assert str(expired) == "The expiry (2025-02-01) must be after the release (2025-03-01)."
+    assert str(expired) == "The expiry (Sat 1 Feb 2025) must be after the release (Sat 1 Mar 2025)."
     assert refused({"facts": Facts(released_on=ANCHOR, expires_on=ANCHOR)}).field == "expires_on"
 
 
 def test_two_results_on_one_day_must_agree_and_one_result_per_visit():
     clash = refused({"facts": Facts(thickness_results=((ANCHOR, 6.0), (ANCHOR, 7.5)))})
     assert str(clash) == (
-        "Two thickness results are recorded on 2025-01-06: 6 mm and 7.5 mm; keep one."
+        "Two thickness results are recorded on Mon 6 Jan 2025: 6 mm and 7.5 mm; keep one."
     )
     assert clash.field == "measured_on"
     same = Facts(thickness_results=((ANCHOR, 6.0), Thickness(ANCHOR, 6.0)))

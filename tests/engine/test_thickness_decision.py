@@ -22,6 +22,7 @@ from scheduling.timeline import (
     plan,
     plan_to_dict,
 )
+from scheduling.timeline.dates import spoken
 
 ANCHOR = date(2025, 1, 6)
 EVERY_DAY = frozenset(range(7))
@@ -62,8 +63,8 @@ def test_a_result_on_the_infusion_day_is_an_observation():
     (seen,) = result.observations
     assert (seen.role, seen.number) == ("observation", None)
     assert seen.note == (
-        f"Measured on {INFUSED}, the day of infusion 1: an observation; only the ultrasound in "
-        "the next cycle's late-proliferative window decides."
+        f"Measured on {spoken(INFUSED)}, the day of infusion 1: an observation; only the "
+        "ultrasound in the next cycle's late-proliferative window decides."
     )
 
 
@@ -74,7 +75,7 @@ def test_a_follow_up_result_below_threshold_never_reopens_a_responded_course():
     assert later.outcome == responded.outcome == Outcome.RESPONDED
     assert later.steps == responded.steps
     assert roles(later) == [(day_of(2, 12), "response", 1), (follow_up, "observation", None)]
-    assert "after the response ultrasound of 2025-03-14 decided" in later.observations[1].note
+    assert "after the response ultrasound of Fri 14 Mar 2025 decided" in later.observations[1].note
 
 
 def test_the_response_window_result_decides():

@@ -31,6 +31,7 @@ from scheduling.timeline import (
     plan_changes,
     plan_to_dict,
 )
+from scheduling.timeline.dates import spoken
 
 SETTINGS = settings(max_examples=200, deadline=None)
 VISITS = (StepKind.HARVEST, StepKind.INFUSION, StepKind.ULTRASOUND, StepKind.FOLLOW_UP)
@@ -377,7 +378,7 @@ def test_a_chosen_day_lands_where_check_step_date_allows_it(course, data):
     if reasons:
         assert result is not None and result.steps == original.steps
         added = [w for w in result.warnings if w not in original.warnings]
-        assert len(added) == 1 and f"was set for {day}, which no longer fits" in added[0]
+        assert len(added) == 1 and f"was set for {spoken(day)}, which no longer fits" in added[0]
         return
     if result is None:  # a later step found no day after the chosen one
         return

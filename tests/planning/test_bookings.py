@@ -119,7 +119,7 @@ def test_a_closure_flags_the_booked_visit_holds_its_reminders_and_replans_the_re
     assert run.finished_at is not None and run.done == 1 and run.needs_rebooking == 1
     assert "1 booked visit(s) need re-booking" in run.summary
     assert booked_state(infusion) == before  # not moved, room and clinician kept
-    assert "closed on 2026-03-11" in infusion.rebooking_reason
+    assert "closed on Wed 11 Mar 2026" in infusion.rebooking_reason
     assert pending_reminders(infusion) == set()  # held
     assert infusion in attention_for(clinic=released_course.clinic).needs_rebooking
     # The later steps follow the engine's new suggestion meanwhile.

@@ -86,7 +86,7 @@ def test_a_period_start_too_close_to_another_is_refused_naming_both_dates(releas
     with pytest.raises(ValidationError) as refusal:
         periods.period_start_report(patient=patient, date=dt.date(2026, 2, 3))
     text = " ".join(refusal.value.messages)
-    assert "2026-02-03" in text and "2026-02-02" in text
+    assert "Tue 3 Feb 2026" in text and "Mon 2 Feb 2026" in text
     assert patient.period_starts.count() == 2
 
 

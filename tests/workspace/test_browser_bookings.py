@@ -315,9 +315,9 @@ def test_a_thickness_on_another_day_keeps_the_booked_ultrasound_and_a_result_mar
         page.get_by_label("Endometrial thickness (mm)").fill("6.1")
         page.get_by_role("button", name="Record result").click()
         expect(page.get_by_role("alert").first).to_contain_text("6.1 mm recorded")
-        expect(page.get_by_role("alert").filter(has_text="Measured on 2026-04-08")).to_contain_text(
-            "an observation"
-        )
+        expect(
+            page.get_by_role("alert").filter(has_text="Measured on Wed 8 Apr 2026")
+        ).to_contain_text("an observation")
 
         expect_booking_kept(page, ultrasound, room=rooms[1], clinician=physician)
         item = page.get_by_test_id("timeline-ultrasound-1")
