@@ -6,19 +6,20 @@ patient in each of the states a coordinator should be able to find.
   held and no "has your period started?" request is pending;
 * a live birth (a completed course);
 * a course the patient withdrew from (consent withdrawn: the course closed, her future visits
-  cancelled and she was told once);
+  cancelled);
 * an umbilical-cord course on a donor lot (a released lot, a dose reserved);
 * a donor lot running low (fewer doses available than UC courses waiting for one).
 
 The histories are played forward with the engine; what a person records (consent, transfer,
-outcomes, withdrawal, lots and doses) goes through the services, as in the clinic.
+outcomes, withdrawal, lots and doses) goes through the services, as in the clinic, and the
+"your dates changed" notices those queue are withdrawn: loading the demo emails nobody.
 """
 
 import dataclasses
 import datetime as dt
 from decimal import Decimal
 
-from scheduling import timeline
+from scheduling import demo_outcomes, timeline
 from scheduling.models import (
     VISIT_MINUTES,
     Appointment,
@@ -66,6 +67,9 @@ def add_course_life(*, clinic: Clinic, today: dt.date, staff: dict[str, User]) -
     _live_birth(clinic, today, coordinator, physician)
     _withdrawn(clinic, today, coordinator)
     _donor_lots(clinic, today, coordinator)
+    demo_outcomes.without_change_notices(
+        Patient.objects.filter(clinic=clinic, mrn__startswith="DEMO-L")
+    )
 
 
 # Consent ------------------------------------------------------------------------------------

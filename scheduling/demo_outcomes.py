@@ -15,6 +15,7 @@ import random
 from decimal import Decimal
 
 from scheduling import timeline
+from scheduling.demo_people import patient_email
 from scheduling.models import (
     VISIT_MINUTES,
     AllocationStatus,
@@ -36,6 +37,8 @@ from scheduling.models import (
     OutcomeKind,
     Patient,
     PeriodStart,
+    Reminder,
+    ReminderKind,
     ReportedBy,
     Role,
     Route,
@@ -45,15 +48,22 @@ from scheduling.models import (
 )
 from scheduling.selectors.courses import course_input
 from scheduling.services.outcomes import course_close, outcome_record, transfer_record
-from scheduling.services.planning import course_replan
+from scheduling.services.planning import CLOSED_COURSES, course_replan
+from scheduling.services.reminders import reminders_sync
 
 FINISHED = 48
 SOURCES = list(CellSource)
 SEVERITIES = list(AshermanSeverity)
-NAMES = [
-    ("Alba", "Moreno"), ("Bea", "Lindqvist"), ("Cara", "Oduya"), ("Dina", "Petrov"),
-    ("Eva", "Nakamura"), ("Flor", "Santos"), ("Gita", "Rao"), ("Hilde", "Berg"),
-    ("Iris", "Costa"), ("Jana", "Horvat"), ("Kira", "Walsh"), ("Lia", "Mendes"),
+# Sixteen first names and twelve surnames: patient n is FIRST[n % 16] LAST[n % 12], all 48
+# pairs distinct (16 and 12 repeat together only after 48); no first name is one of demo.py's
+# patients' or the course-life patients', so no full name or email repeats in the clinic.
+FIRST = [
+    "Alice", "Beth", "Clare", "Daisy", "Elizabeth", "Frances", "Georgia", "Heather", "Jessica",
+    "Joanna", "Karen", "Louise", "Natalie", "Philippa", "Rosie", "Victoria",
+]  # fmt: skip
+LAST = [
+    "Atkinson", "Barker", "Chapman", "Dixon", "Ellis", "Fletcher", "Gibson", "Holmes", "Lloyd",
+    "Marshall", "Palmer", "Shaw",
 ]  # fmt: skip
 # What happens after a response, by course number: each a list of (days after the first
 # transfer, what); "second" is a second transfer.
@@ -97,20 +107,30 @@ def add_finished_courses(*, clinic: Clinic, today: dt.date, staff: dict[str, Use
             )
         elif course.status == CourseStatus.NON_RESPONDER and number % 2:
             course_close(course=course, status=CourseStatus.WITHDRAWN, on=_last_fact(facts))
+        _followed_up(course, today)
+    without_change_notices(Patient.objects.filter(clinic=clinic, mrn__startswith="DEMO-H"))
+
+
+def without_change_notices(patients) -> None:
+    """Withdraw the "your dates changed" notices the outcome services queued while the demo
+    wrote its past: nobody's dates changed (the history is made up, in this transaction), and
+    loading the demo must not email its patients (demo.py re-plans with ``notify=False``; the
+    outcome, consent and lot services always tell the patient)."""
+    Reminder.objects.filter(patient__in=patients, kind=ReminderKind.PLAN_CHANGED).delete()
 
 
 def _patient(
     clinic: Clinic, number: int, started: dt.date, today: dt.date, rng: random.Random
 ) -> Patient:
-    first, last = NAMES[number % len(NAMES)]
+    first, last = FIRST[number % len(FIRST)], LAST[number % len(LAST)]
     asherman = number % 3 == 0
     age = 29 + (number * 7) % 15
     patient = Patient.objects.create(
         clinic=clinic,
         mrn=f"DEMO-H{number + 1:03d}",
         first_name=first,
-        last_name=f"{last}-{number + 1}",
-        email=f"{first.lower()}.{last.lower()}{number + 1}@patients.example",
+        last_name=last,
+        email=patient_email(first, last),
         date_of_birth=started.replace(year=started.year - age) - dt.timedelta(days=number * 5),
         time_zone=clinic.time_zone,
         stated_cycle_length=28,
@@ -268,6 +288,51 @@ def _done(course: Course, key: str, kind: str, day: dt.date) -> Appointment:
         starts_at=starts_at,
         ends_at=starts_at + dt.timedelta(minutes=VISIT_MINUTES[kind]),
     )
+
+
+def _followed_up(course: Course, today: dt.date) -> None:
+    """Each follow-up whose planned day has passed (before the course closed) took place on
+    that day, as in demo.py: otherwise every overdue one is planned for the first open day,
+    all at the same hour. A closed course's visits still tentative are cancelled: the closure
+    cancels future visits only, and these were planned for earlier today."""
+    course.refresh_from_db()
+    closed = course.status in CLOSED_COURSES
+    until = min(today, course.closed_on or today) if closed else today
+    try:
+        steps = timeline.plan(course_input(course, today=course.not_before)).steps
+    except (timeline.PlanRefused, timeline.InvalidCourse):
+        steps = ()
+    # The engine has no fact for a follow-up: the re-plan leaves a done one's visit alone.
+    for step in steps:
+        if step.kind != timeline.StepKind.FOLLOW_UP or step.date is None or step.date >= until:
+            continue
+        planned = (
+            course.appointments.filter(step_key=step.key)
+            .exclude(status=AppointmentStatus.CANCELLED)
+            .first()
+        )
+        if planned is None:
+            _done(course, step.key, AppointmentKind.FOLLOW_UP, step.date)
+        elif planned.status != AppointmentStatus.DONE:
+            _took_place(planned, step.date)
+    if not closed:
+        course_replan(course=course, notify=False)
+        return
+    for planned in course.appointments.filter(status=AppointmentStatus.TENTATIVE):
+        planned.status = AppointmentStatus.CANCELLED
+        planned.cancel_reason = course.closed_reason or "The course was closed."
+        planned.save(update_fields=["status", "cancel_reason", "updated_at"])
+        reminders_sync(appointment=planned, cd1_requests=False)
+
+
+def _took_place(planned: Appointment, day: dt.date) -> None:
+    planned.starts_at = dt.datetime.combine(day, dt.time(11, 0), tzinfo=planned.clinic.zone)
+    planned.ends_at = planned.starts_at + dt.timedelta(minutes=VISIT_MINUTES[planned.kind])
+    planned.status, planned.uncertainty_days = AppointmentStatus.DONE, 0
+    planned.version += 1
+    fields = ["starts_at", "ends_at", "status", "uncertainty_days", "version", "updated_at"]
+    planned.save(update_fields=fields)
+    reminders_sync(appointment=planned, cd1_requests=False)
 
 
 def _transfer_day(course: Course) -> dt.date | None:

@@ -1,6 +1,7 @@
 """The demo clinic is believable whenever it is loaded: nobody double-booked, every patient and
-email unique, no tentative visit left in the past, an ultrasound awaiting its result, a booked
-visit that needs re-booking; the sign-in page says where to sign in."""
+email unique, nobody emailed by the loading, no follow-ups piled onto one day, no tentative
+visit left in the past, an ultrasound awaiting its result, a booked visit that needs
+re-booking; the sign-in page says where to sign in."""
 
 import datetime as dt
 import itertools
@@ -13,7 +14,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.demo import DEMO_SLUG, load_demo
-from scheduling.models import Appointment, AppointmentStatus, Clinic, Patient, User
+from scheduling.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Clinic,
+    EmailMessage,
+    Patient,
+    Reminder,
+    ReminderKind,
+    User,
+)
 from scheduling.selectors.attention import attention_for
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +86,25 @@ def test_the_demo_is_believable(moment):
             (a.pk, a.patient.full_name, a.step_key, a.starts_at)
             for a in visits
             if a.status == AppointmentStatus.TENTATIVE and a.starts_at < now
+        ]
+        # Loading the demo emails nobody: its made-up past changed nobody's dates.
+        problems["patients told their dates changed"] = sorted(
+            Reminder.objects.filter(
+                patient__clinic=clinic, kind=ReminderKind.PLAN_CHANGED
+            ).values_list("patient__mrn", flat=True)
+        )
+        problems["emails already written"] = EmailMessage.objects.filter(clinic=clinic).count()
+        # Follow-ups are months apart: two of one course close together were overdue ones all
+        # planned for the first open day (whatever hour the tidy step then gives them).
+        follow_ups = sorted(
+            (a for a in visits if a.kind == AppointmentKind.FOLLOW_UP),
+            key=lambda a: (a.course_id, a.starts_at),
+        )
+        problems["follow-ups piled up"] = [
+            (first.patient.full_name, first.step_key, second.step_key, first.starts_at)
+            for first, second in itertools.pairwise(follow_ups)
+            if first.course_id == second.course_id
+            and second.starts_at - first.starts_at < dt.timedelta(days=28)
         ]
         attention = attention_for(clinic=clinic)
         problems["no ultrasound awaiting its result"] = not attention.results_overdue
