@@ -43,16 +43,6 @@ urlpatterns = [
         calendar.free_times_json,
         name="appointment-free-times",
     ),
-    path(
-        "appointments/<int:pk>/allowed-days.json",
-        calendar.allowed_days_json,
-        name="appointment-allowed-days",
-    ),
-    path(
-        "appointments/<int:pk>/free-times.json",
-        calendar.free_times_json,
-        name="appointment-free-times",
-    ),
     path("appointments/<int:pk>/book", booking.book, name="appointment-book"),
     path("appointments/<int:pk>/confirm", booking.confirm, name="appointment-confirm"),
     path("appointments/<int:pk>/cancel", booking.cancel, name="appointment-cancel"),
@@ -70,11 +60,6 @@ urlpatterns = [
     path("periods/<int:pk>/delete", recording.period_start_delete, name="period-delete"),
     path("periods/<int:pk>/apply", recording.period_start_apply, name="period-apply"),
     path("patients/<int:patient_pk>/courses/new", courses.course_edit, name="course-create"),
-    # Donor lots of umbilical-cord cells and their doses (issue 12).
-    path("lots/", lots.lot_list, name="lot-list"),
-    path("lots/new", lots.lot_create, name="lot-create"),
-    path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
-    path("courses/<int:course_pk>/dose", lots.dose_allocate, name="dose-allocate"),
     path(
         "patients/<int:patient_pk>/courses/preview", courses.course_preview, name="course-preview"
     ),
@@ -84,6 +69,11 @@ urlpatterns = [
     path("courses/<int:course_pk>/thickness", recording.thickness, name="thickness-record"),
     path("batches/", batches.batch_list, name="batch-list"),
     path("batches/<int:pk>/", batches.batch_detail, name="batch-detail"),
+    # Donor lots of umbilical-cord cells and their doses (issue 12).
+    path("lots/", lots.lot_list, name="lot-list"),
+    path("lots/new", lots.lot_create, name="lot-create"),
+    path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
+    path("courses/<int:course_pk>/dose", lots.dose_allocate, name="dose-allocate"),
     path("clinic/", clinic_admin.clinic_settings, name="clinic-settings"),
     path("clinic/rooms/<int:pk>/toggle", clinic_admin.room_toggle, name="room-toggle"),
     path(
