@@ -116,11 +116,7 @@ def attention_for(*, clinic: Clinic, now: dt.datetime | None = None) -> Attentio
             CellBatch.objects.filter(clinic=clinic, status=BatchStatus.FAILED)
             .exclude(course__status__in=CLOSED_COURSES)
             .exclude(
-                Exists(
-                    CellBatch.objects.filter(
-                        course=OuterRef("course"), pk__gt=OuterRef("pk")
-                    )
-                )
+                Exists(CellBatch.objects.filter(course=OuterRef("course"), pk__gt=OuterRef("pk")))
             )
             .select_related("course__patient")
             .order_by("updated_at")[:LIMIT]

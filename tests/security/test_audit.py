@@ -105,7 +105,8 @@ def test_history_for_a_patient_includes_her_records(clinic_a, patient_a):
     audit.record_view(request, patient_a)
     history = list(history_for(patient_a))
     assert history[0].action == "view"  # newest first
-    assert {e.object_type for e in history} == {"patient", "course", "courseconsent"}  # the factory records consent
+    # The course factory records the course's consent form: her record too.
+    assert {e.object_type for e in history} == {"patient", "course", "courseconsent"}
     assert [e.object_type for e in history_for(course)] == ["course"]
 
 
