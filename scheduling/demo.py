@@ -192,20 +192,10 @@ def _day_of(step: timeline.Step) -> dt.date:
 
 
 def _fact(facts: timeline.Facts, step: timeline.Step, responds_after: int) -> timeline.Facts:
-    replace = dataclasses.replace
-    if step.kind == timeline.StepKind.HARVEST:
-        return replace(facts, harvested_on=step.date)
-    if step.kind == timeline.StepKind.EXPANSION:
-        return replace(
-            facts,
-            harvested_on=facts.harvested_on or step.date,
-            released_on=step.ready_from,
-            expires_on=step.ready_from + dt.timedelta(days=180),
-        )
-    if step.kind == timeline.StepKind.INFUSION:
-        return replace(facts, infusions_done=(*facts.infusions_done, step.date))
+    if step.kind in demo_outcomes.NOT_MEASURED:
+        return demo_outcomes.step_done(facts, step)
     mm = 7.6 if step.number >= responds_after else 5.9
-    return replace(facts, thickness_results=(*facts.thickness_results, (step.date, mm)))
+    return demo_outcomes.step_done(facts, step, thickness_mm=mm)
 
 
 def _write_history(

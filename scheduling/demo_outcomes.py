@@ -182,6 +182,19 @@ def _play(
 def _fact(
     facts: timeline.Facts, step: timeline.Step, responds_after: int, rng: random.Random
 ) -> timeline.Facts:
+    if step.kind in NOT_MEASURED:
+        return step_done(facts, step)
+    low, high = (7.1, 8.9) if step.number >= responds_after else (4.9, 6.7)
+    return step_done(facts, step, thickness_mm=round(rng.uniform(low, high), 1))
+
+
+NOT_MEASURED = (timeline.StepKind.HARVEST, timeline.StepKind.EXPANSION, timeline.StepKind.INFUSION)
+
+
+def step_done(
+    facts: timeline.Facts, step: timeline.Step, *, thickness_mm: float | None = None
+) -> timeline.Facts:
+    """The facts after ``step`` took place as planned; a scan measured ``thickness_mm``."""
     replace = dataclasses.replace
     if step.kind == timeline.StepKind.HARVEST:
         return replace(facts, harvested_on=step.date)
@@ -194,9 +207,7 @@ def _fact(
         )
     if step.kind == timeline.StepKind.INFUSION:
         return replace(facts, infusions_done=(*facts.infusions_done, step.date))
-    low, high = (7.1, 8.9) if step.number >= responds_after else (4.9, 6.7)
-    mm = round(rng.uniform(low, high), 1)
-    return replace(facts, thickness_results=(*facts.thickness_results, (step.date, mm)))
+    return replace(facts, thickness_results=(*facts.thickness_results, (step.date, thickness_mm)))
 
 
 def _last_fact(facts: timeline.Facts) -> dt.date:

@@ -7,16 +7,20 @@ download (never shown inline) and the browser is told not to guess its type.
 
 from django.contrib import messages
 from django.http import FileResponse, Http404
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from scheduling import audit, policy
 from scheduling.forms.consent import ConsentForm, WithdrawForm
 from scheduling.models import AuditAction, Course, CourseConsent
 from scheduling.services import consent as service
-from scheduling.views.navigation import apply_service, back, report
+from scheduling.views.navigation import (
+    apply_service,
+    back,
+    clinic_today,
+    course_form_page,
+    report,
+)
 
 CONTENT_TYPES = {extension: kind for kind, (_, extension) in service.DOCUMENT_TYPES.items()}
 
@@ -27,29 +31,21 @@ def _course(request, pk: int) -> Course:
 
 
 def _page(request, form, course: Course, title: str, submit: str, testid: str):
-    return render(
+    return course_form_page(
         request,
-        "scheduling/consent_form.html",
-        {
-            "form": form,
-            "course": course,
-            "title": f"{title} · {course.patient.full_name}",
-            "submit": submit,
-            "testid": testid,
-            "back_url": reverse("patient-detail", args=[course.patient_id]),
-        },
-        status=422 if form.errors else 200,
+        form,
+        course,
+        title=title,
+        submit=submit,
+        testid=testid,
+        template="scheduling/consent_form.html",
     )
-
-
-def _today(request):
-    return timezone.localdate(timezone=request.clinic.zone)
 
 
 @require_http_methods(["GET", "POST"])
 def consent_record(request, course_pk: int):
     course = _course(request, course_pk)
-    form = ConsentForm(request.POST or None, request.FILES or None, today=_today(request))
+    form = ConsentForm(request.POST or None, request.FILES or None, today=clinic_today(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         consent = apply_service(
@@ -69,7 +65,7 @@ def consent_record(request, course_pk: int):
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request, course_pk: int):
     course = _course(request, course_pk)
-    form = WithdrawForm(request.POST or None, today=_today(request))
+    form = WithdrawForm(request.POST or None, today=clinic_today(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         recorded = apply_service(

@@ -2,7 +2,9 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -42,3 +44,31 @@ def apply_service(form, write):
         else:
             form.add_error(None, error)
         return None
+
+
+def course_form_page(
+    request,
+    form,
+    course,
+    *,
+    title: str,
+    submit: str,
+    testid: str,
+    template: str = "scheduling/form_page.html",
+):
+    """A form about one course, titled with the patient's name, back to her page; 422 when
+    the form has errors."""
+    context = {
+        "form": form,
+        "course": course,
+        "title": f"{title} · {course.patient.full_name}",
+        "submit": submit,
+        "testid": testid,
+        "back_url": reverse("patient-detail", args=[course.patient_id]),
+    }
+    return render(request, template, context, status=422 if form.errors else 200)
+
+
+def clinic_today(request):
+    """Today in the clinic's time zone."""
+    return timezone.localdate(timezone=request.clinic.zone)

@@ -5,16 +5,20 @@ clinical outcomes (policy.Action.RECORD_RESULTS).
 """
 
 from django.contrib import messages
-from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from scheduling import policy
 from scheduling.forms.outcomes import CloseForm, OutcomeForm, TransferForm
 from scheduling.models import Course
 from scheduling.services import outcomes
-from scheduling.views.navigation import apply_service, back, report
+from scheduling.views.navigation import (
+    apply_service,
+    back,
+    clinic_today,
+    course_form_page,
+    report,
+)
 
 
 def _course(request, pk: int, action: policy.Action) -> Course:
@@ -23,28 +27,13 @@ def _course(request, pk: int, action: policy.Action) -> Course:
 
 
 def _page(request, form, course: Course, title: str, submit: str, testid: str):
-    return render(
-        request,
-        "scheduling/form_page.html",
-        {
-            "form": form,
-            "title": f"{title} · {course.patient.full_name}",
-            "submit": submit,
-            "testid": testid,
-            "back_url": reverse("patient-detail", args=[course.patient_id]),
-        },
-        status=422 if form.errors else 200,
-    )
-
-
-def _today(request):
-    return timezone.localdate(timezone=request.clinic.zone)
+    return course_form_page(request, form, course, title=title, submit=submit, testid=testid)
 
 
 @require_http_methods(["GET", "POST"])
 def transfer(request, course_pk: int):
     course = _course(request, course_pk, policy.Action.BOOK)
-    form = TransferForm(request.POST or None, today=_today(request))
+    form = TransferForm(request.POST or None, today=clinic_today(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         recorded = apply_service(
@@ -64,7 +53,7 @@ def transfer(request, course_pk: int):
 @require_http_methods(["GET", "POST"])
 def outcome(request, course_pk: int):
     course = _course(request, course_pk, policy.Action.RECORD_RESULTS)
-    form = OutcomeForm(request.POST or None, today=_today(request))
+    form = OutcomeForm(request.POST or None, today=clinic_today(request))
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         kind, on, note = data.pop("kind"), data.pop("on"), data.pop("note")
@@ -83,7 +72,7 @@ def outcome(request, course_pk: int):
 @require_http_methods(["GET", "POST"])
 def close(request, course_pk: int):
     course = _course(request, course_pk, policy.Action.EDIT_PATIENTS)
-    form = CloseForm(request.POST or None, today=_today(request))
+    form = CloseForm(request.POST or None, today=clinic_today(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         recorded = apply_service(
