@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from scheduling.models import BatchStatus, Room
+from scheduling.timeline.dates import spoken
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +33,7 @@ def test_lab_releases_a_batch_and_the_course_is_replanned(staff_client, lab_a, p
     )
     assert refused.status_code == 422
     page = refused.content.decode()
-    assert "not: sterility" in page and f"must be after the release ({today})" in page
+    assert "not: sterility" in page and f"must be after the release ({spoken(today)})" in page
     batch.refresh_from_db()
     assert batch.status == BatchStatus.EXPANDING
 
