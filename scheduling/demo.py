@@ -25,8 +25,6 @@ from scheduling.models import (
     Appointment,
     AppointmentKind,
     AppointmentStatus,
-    BatchStatus,
-    CellBatch,
     CellSource,
     Clinic,
     ClosedDate,
@@ -201,30 +199,15 @@ def _fact(facts: timeline.Facts, step: timeline.Step, responds_after: int) -> ti
 def _write_history(
     course: Course, facts: timeline.Facts, followed_up: list[timeline.Step], diary: Diary
 ) -> None:
-    clinic = course.clinic
     if facts.harvested_on is None:
         return
     if course.source != CellSource.UMBILICAL_CORD:
         _done(course, "harvest", AppointmentKind.HARVEST, facts.harvested_on, diary)
-    start = facts.harvested_on
-    CellBatch.objects.create(
-        clinic=clinic,
-        course=course,
+    demo_outcomes.past_batch(
+        course,
+        facts,
         lot_number=f"DEMO-{course.pk:04d}",
-        source=course.source,
-        expansion_started_on=start,
-        expected_ready_from=start + dt.timedelta(days=clinic.expansion_min_days),
-        expected_ready_by=start + dt.timedelta(days=clinic.expansion_max_days),
-        status=BatchStatus.RELEASED if facts.released_on else BatchStatus.EXPANDING,
-        progress_note="" if facts.released_on else "Passage 2, growing as expected",
-        qc_released_on=facts.released_on,
-        qc_identity=bool(facts.released_on),
-        qc_purity=bool(facts.released_on),
-        qc_viability=bool(facts.released_on),
-        qc_sterility=bool(facts.released_on),
-        doses=3,
-        doses_used=len(facts.infusions_done),
-        expires_on=facts.expires_on,
+        progress_note="Passage 2, growing as expected",
     )
     for number, day in enumerate(facts.infusions_done, 1):
         _done(course, f"infusion-{number}", AppointmentKind.INFUSION, day, diary)

@@ -21,12 +21,7 @@ from decimal import Decimal
 
 from scheduling import demo_outcomes, timeline
 from scheduling.models import (
-    VISIT_MINUTES,
-    Appointment,
     AppointmentKind,
-    AppointmentStatus,
-    BatchStatus,
-    CellBatch,
     CellSource,
     Clinic,
     Course,
@@ -168,51 +163,24 @@ def _played(course: Course, until: dt.date) -> timeline.Facts:
 def _history(course: Course, until: dt.date) -> None:
     """Write the played facts as done visits, the released batch and the results."""
     facts = _played(course, until)
-    clinic = course.clinic
     if facts.harvested_on is None:
         raise ValueError(f"The demo course {course.pk} has no history before {until}.")
-    _done(course, "harvest", AppointmentKind.HARVEST, facts.harvested_on)
-    start = facts.harvested_on
-    CellBatch.objects.create(
-        clinic=clinic,
-        course=course,
-        lot_number=f"DEMO-L{course.pk:04d}",
-        source=course.source,
-        expansion_started_on=start,
-        expected_ready_from=start + days(clinic.expansion_min_days),
-        expected_ready_by=start + days(clinic.expansion_max_days),
-        status=BatchStatus.RELEASED,
-        qc_released_on=facts.released_on,
-        qc_identity=True,
-        qc_purity=True,
-        qc_viability=True,
-        qc_sterility=True,
-        doses=3,
-        doses_used=len(facts.infusions_done),
-        expires_on=facts.expires_on,
+    demo_outcomes.done_visit(
+        course, "harvest", AppointmentKind.HARVEST, facts.harvested_on, at=dt.time(10, 30)
     )
+    demo_outcomes.past_batch(course, facts, lot_number=f"DEMO-L{course.pk:04d}")
     for number, day in enumerate(facts.infusions_done, 1):
-        _done(course, f"infusion-{number}", AppointmentKind.INFUSION, day)
+        demo_outcomes.done_visit(
+            course, f"infusion-{number}", AppointmentKind.INFUSION, day, at=dt.time(10, 30)
+        )
     for number, (day, mm) in enumerate(facts.thickness_results, 1):
-        visit = _done(course, f"ultrasound-{number}", AppointmentKind.ULTRASOUND, day)
+        visit = demo_outcomes.done_visit(
+            course, f"ultrasound-{number}", AppointmentKind.ULTRASOUND, day, at=dt.time(10, 30)
+        )
         ThicknessMeasurement.objects.create(
             course=course, appointment=visit, measured_on=day, thickness_mm=Decimal(str(mm))
         )
     course_replan(course=course, notify=False)
-
-
-def _done(course: Course, key: str, kind: str, day: dt.date) -> Appointment:
-    starts_at = dt.datetime.combine(day, dt.time(10, 30), tzinfo=course.clinic.zone)
-    return Appointment.objects.create(
-        clinic=course.clinic,
-        patient=course.patient,
-        course=course,
-        step_key=key,
-        kind=kind,
-        status=AppointmentStatus.DONE,
-        starts_at=starts_at,
-        ends_at=starts_at + dt.timedelta(minutes=VISIT_MINUTES[kind]),
-    )
 
 
 def _transfer(course: Course, on: dt.date, coordinator: User) -> None:

@@ -218,11 +218,11 @@ def _write(course: Course, facts: timeline.Facts, rng: random.Random) -> None:
     if course.source == CellSource.UMBILICAL_CORD:
         _doses(course, facts)
     elif facts.harvested_on is not None:
-        _done(course, "harvest", AppointmentKind.HARVEST, facts.harvested_on)
-        _batch(course, facts)
+        done_visit(course, "harvest", AppointmentKind.HARVEST, facts.harvested_on)
+        past_batch(course, facts, lot_number=f"DEMO-H{course.pk:04d}")
     baseline = float(course.patient.baseline_thickness_mm)
     for number, day in enumerate(facts.infusions_done, 1):
-        infusion = _done(course, f"infusion-{number}", AppointmentKind.INFUSION, day)
+        infusion = done_visit(course, f"infusion-{number}", AppointmentKind.INFUSION, day)
         if number == 1:  # measured on the infusion day: an observation, charted at day 0
             ThicknessMeasurement.objects.create(
                 course=course,
@@ -231,7 +231,7 @@ def _write(course: Course, facts: timeline.Facts, rng: random.Random) -> None:
                 thickness_mm=Decimal(f"{baseline + rng.uniform(-0.3, 0.4):.1f}"),
             )
     for number, (day, mm) in enumerate(facts.thickness_results, 1):
-        ultrasound = _done(course, f"ultrasound-{number}", AppointmentKind.ULTRASOUND, day)
+        ultrasound = done_visit(course, f"ultrasound-{number}", AppointmentKind.ULTRASOUND, day)
         ThicknessMeasurement.objects.create(
             course=course, appointment=ultrasound, measured_on=day, thickness_mm=Decimal(str(mm))
         )
@@ -264,31 +264,37 @@ def _doses(course: Course, facts: timeline.Facts) -> None:
     lot.save(update_fields=["doses_used", "updated_at"])
 
 
-def _batch(course: Course, facts: timeline.Facts) -> None:
-    clinic = course.clinic
-    start = facts.harvested_on
-    CellBatch.objects.create(
+def past_batch(
+    course: Course, facts: timeline.Facts, *, lot_number: str, progress_note: str = ""
+) -> CellBatch:
+    """The patient's batch as the lab recorded it: expanding, or released with its QC passed."""
+    clinic, start, released = course.clinic, facts.harvested_on, facts.released_on
+    return CellBatch.objects.create(
         clinic=clinic,
         course=course,
-        lot_number=f"DEMO-H{course.pk:04d}",
+        lot_number=lot_number,
         source=course.source,
         expansion_started_on=start,
         expected_ready_from=start + dt.timedelta(days=clinic.expansion_min_days),
         expected_ready_by=start + dt.timedelta(days=clinic.expansion_max_days),
-        status=BatchStatus.RELEASED if facts.released_on else BatchStatus.EXPANDING,
-        qc_released_on=facts.released_on,
-        qc_identity=bool(facts.released_on),
-        qc_purity=bool(facts.released_on),
-        qc_viability=bool(facts.released_on),
-        qc_sterility=bool(facts.released_on),
+        status=BatchStatus.RELEASED if released else BatchStatus.EXPANDING,
+        progress_note="" if released else progress_note,
+        qc_released_on=released,
+        qc_identity=bool(released),
+        qc_purity=bool(released),
+        qc_viability=bool(released),
+        qc_sterility=bool(released),
         doses=3,
         doses_used=len(facts.infusions_done),
         expires_on=facts.expires_on,
     )
 
 
-def _done(course: Course, key: str, kind: str, day: dt.date) -> Appointment:
-    starts_at = dt.datetime.combine(day, dt.time(11, 0), tzinfo=course.clinic.zone)
+def done_visit(
+    course: Course, key: str, kind: str, day: dt.date, *, at: dt.time = dt.time(11, 0)
+) -> Appointment:
+    """A visit that took place, in the clinic's time zone."""
+    starts_at = dt.datetime.combine(day, at, tzinfo=course.clinic.zone)
     return Appointment.objects.create(
         clinic=course.clinic,
         patient=course.patient,
@@ -323,7 +329,7 @@ def _followed_up(course: Course, today: dt.date) -> None:
             .first()
         )
         if planned is None:
-            _done(course, step.key, AppointmentKind.FOLLOW_UP, step.date)
+            done_visit(course, step.key, AppointmentKind.FOLLOW_UP, step.date)
         elif planned.status != AppointmentStatus.DONE:
             _took_place(planned, step.date)
     if not closed:
