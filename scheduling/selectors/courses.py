@@ -174,22 +174,21 @@ def _response_key(measurement: ThicknessMeasurement, steps_done: dict) -> str | 
 
 
 def course_chosen_days(
-    course: Course, appointments: list[Appointment] | None = None
+    course: Course, appointments: list[Appointment] | None = None, *, today: dt.date
 ) -> tuple[tuple[str, dt.date], ...]:
     """The days the clinic chose for steps still to come: the local day of each live
-    appointment that is booked, confirmed or pinned (moved by a coordinator)."""
+    appointment that is booked or confirmed, or pinned (a tentative visit a coordinator moved)
+    on a day not yet past. A pinned day that has passed was never booked: nobody came, so
+    the step is planned again from today."""
     zone = course.clinic.zone
     if appointments is None:
         appointments = list(course.appointments.exclude(step_key=""))
-    chosen = (
-        (appointment.step_key, appointment.starts_at.astimezone(zone).date())
-        for appointment in appointments
-        if appointment.step_key
-        and (
-            appointment.status in CHOSEN
-            or (appointment.status == AppointmentStatus.TENTATIVE and appointment.pinned)
-        )
-    )
+    chosen = []
+    for appointment in appointments:
+        day = appointment.starts_at.astimezone(zone).date()
+        pinned = appointment.status == AppointmentStatus.TENTATIVE and appointment.pinned
+        if appointment.step_key and (appointment.status in CHOSEN or (pinned and day >= today)):
+            chosen.append((appointment.step_key, day))
     return tuple(sorted(chosen))
 
 
@@ -229,6 +228,6 @@ def course_input(
         closed_dates=clinic_closed_dates(clinic),
         protocol=protocol,
         facts=course_facts(course, appointments) if course.pk else timeline.Facts(),
-        chosen_days=course_chosen_days(course, appointments) if course.pk else (),
+        chosen_days=course_chosen_days(course, appointments, today=today) if course.pk else (),
         dropped_steps=dropped,
     )
