@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from scheduling.models import CourseStatus, Reminder, ReminderKind, ReminderStatus
+from tests.course_life.browser_steps import record_transfer
 from tests.workspace.conftest import (  # noqa: F401 (fixtures)
     assert_accessible,
     clinic,
@@ -37,14 +38,7 @@ def test_transfer_then_positive_test_makes_the_course_pregnant(
     today = str(timezone.localdate(timezone=planned_course.clinic.zone))
 
     login(page, live_server, staff_client, coordinator)
-    page.goto(f"/patients/{patient.pk}/")
-    page.get_by_test_id("record-transfer").click()
-    page.get_by_label("Transferred on").fill(today)
-    page.get_by_label("Number of embryos").fill("1")
-    page.get_by_label("Stage").select_option("blastocyst")
-    page.get_by_label("Fresh or frozen").select_option("frozen")
-    page.get_by_role("button", name="Record transfer").click()
-    expect(page.get_by_test_id("outcome-transfer")).to_be_visible()
+    record_transfer(page, patient, today)
     expect(page.get_by_test_id("course")).to_contain_text("Transferred")
     expect(page.get_by_test_id("record-outcome")).to_have_count(0)  # physicians only
 
