@@ -88,17 +88,19 @@ def make_reminders(count: int):
         clinic=clinic, mrn="B1", first_name="Bea", last_name="Bench",
         email="bea@patients.example", time_zone="Europe/London", diagnosis="thin-endometrium",
     )  # fmt: skip
-    starts = dt.datetime.now(tz=dt.UTC) + dt.timedelta(days=2)
+    first = dt.datetime.now(tz=dt.UTC) + dt.timedelta(days=2)
+    visit = dt.timedelta(minutes=20)
+    # One after the other: on PostgreSQL the database refuses a patient's overlapping visits.
     appointments = Appointment.objects.bulk_create(
         Appointment(
             clinic=clinic,
             patient=patient,
             kind="ultrasound",
             status="booked",
-            starts_at=starts,
-            ends_at=starts + dt.timedelta(minutes=20),
+            starts_at=first + n * visit,
+            ends_at=first + (n + 1) * visit,
         )
-        for _ in range(count)
+        for n in range(count)
     )
     due = dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=1)
     Reminder.objects.bulk_create(

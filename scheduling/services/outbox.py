@@ -84,7 +84,7 @@ def reminders_claim(*, now: dt.datetime | None = None, limit: int | None = None)
             status=ReminderStatus.CLAIMED, claim_token=token, lease_expires_at=lease
         )
         claimed = list(
-            Reminder.objects.filter(status=ReminderStatus.CLAIMED, claim_token=token)
+            Reminder.objects.filter(pk__in=ids, status=ReminderStatus.CLAIMED, claim_token=token)
             .order_by("pk")
             .values_list("pk", "clinic_id")
         )
@@ -140,8 +140,7 @@ def _enqueue_on_commit(task, *args) -> None:
 def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Return expired leases to the queue; mark rows far too late as missed."""
     now = now or timezone.now()
-    # A send that began just before its lease ran out is given time to finish.
-    grace = dt.timedelta(seconds=3 * settings.EMAIL_TIMEOUT)
+    grace = send_grace()
     too_late = now - dt.timedelta(hours=settings.REMINDER_MISSED_AFTER_HOURS)
     with transaction.atomic():
         returned = audit.update_rows(
@@ -166,6 +165,13 @@ def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
 
 
 # Send -----------------------------------------------------------------------------------------
+
+
+def send_grace() -> dt.timedelta:
+    """How long a begun send may take to be recorded: its SMTP conversation and the write that
+    marks it sent. The sweeper waits this long past a lease; a second copy of a send task leaves
+    a row alone that long after the first copy began it."""
+    return dt.timedelta(seconds=3 * settings.EMAIL_TIMEOUT)
 
 
 def reminders_send(*, ids: Iterable[int], token: str) -> dict[str, int]:
@@ -274,7 +280,7 @@ class _Batch:
         now = _db(moment)
         appointment = row.appointment
         starts_at = _db(appointment.starts_at) if appointment else now
-        params = [now, now, row.pk, self.token, now, starts_at]
+        params = [now, now, row.pk, self.token, _db(moment - send_grace()), now, starts_at]
         attempt = {
             "attempts": [row.attempts, row.attempts + 1],
             "send_started_at": [row.send_started_at, moment],
@@ -366,11 +372,17 @@ def _not_begun(row: Reminder, token: str) -> None:
     """BEGIN changed nothing: say why, and cancel only for a changed appointment.
 
     No longer ours (cancelled by a move, returned by the sweeper, claimed by another
-    dispatcher): left alone. A new version or status: its newer rows carry the news, so this
-    one is cancelled. The visit has begun: missed. Anything else (the time changed under the
-    same version): back to the queue, to be looked at afresh.
+    dispatcher) or begun moments ago by another copy of this task: left alone. A new version or
+    status: its newer rows carry the news, so this one is cancelled. The visit has begun:
+    missed. Anything else (the time changed under the same version): back to the queue, to be
+    looked at afresh.
     """
     if row.appointment_id is None:
+        return
+    begun_by_another_copy = _mine(row, token).filter(
+        send_started_at__gte=timezone.now() - send_grace()
+    )
+    if begun_by_another_copy.exists():
         return
     appointment = (
         Appointment.objects.filter(pk=row.appointment_id)

@@ -7,9 +7,12 @@ _R = Reminder._meta.db_table
 _A = Appointment._meta.db_table
 # The token alone says the row is ours: the sweeper and a move clear it, a new claim replaces
 # it. An expired lease is no reason to stop (the heartbeat renewed it at most half a lease ago).
+# A send begun less than its grace ago is another copy of this task at work (Celery can hand a
+# message out twice): not begun again.
 BEGIN = f"""
 UPDATE {_R} SET attempts = attempts + 1, send_started_at = %s, updated_at = %s
 WHERE id = %s AND status = 'claimed' AND claim_token = %s
+AND (send_started_at IS NULL OR send_started_at < %s)
 AND (appointment_id IS NULL OR EXISTS (
     SELECT 1 FROM {_A} a WHERE a.id = {_R}.appointment_id
     AND a.version = {_R}.appointment_version AND a.status IN ('booked', 'confirmed')

@@ -7,11 +7,9 @@ transaction serialises writers; the outcome asserted is the same.
 """
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
-from django.db import connection
 
 from scheduling.links import Link, Purpose
 from scheduling.models import AppointmentStatus, CellBatch, PeriodStart
@@ -19,6 +17,7 @@ from scheduling.services import appointments, patient_links, periods, recording
 from scheduling.services.planning import course_replan
 from tests import factories
 from tests.planning.conftest import at, live
+from tests.races import race, unexpected
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -30,33 +29,6 @@ ROUNDS = 3
 def frozen_today():
     with time_machine.travel(TODAY, tick=False) as traveller:
         yield traveller
-
-
-def race(*works) -> list:
-    """Run each work in its own thread, all released at once; their results or errors."""
-    barrier = threading.Barrier(len(works), timeout=30)
-    results: list = [None] * len(works)
-
-    def run(index, work):
-        try:
-            barrier.wait()
-            results[index] = work()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[index] = error
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(works)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.is_alive() for thread in threads), "a writer never finished"
-    return results
-
-
-def unexpected(results, *allowed) -> list:
-    return [r for r in results if isinstance(r, BaseException) and not isinstance(r, allowed)]
 
 
 def test_a_replan_never_undoes_a_booking_made_at_the_same_time(

@@ -3,39 +3,16 @@ slot. Threads lined up on a barrier, each with its own connection; both writes l
 first (services/locks.py), so exactly one of them gets the slot and the other is refused."""
 
 import datetime as dt
-import threading
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from scheduling.models import Appointment, AppointmentStatus
 from scheduling.services import appointments
 from tests import factories
+from tests.races import race
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
-
-
-def race(*works) -> list:
-    barrier = threading.Barrier(len(works), timeout=30)
-    results: list = [None] * len(works)
-
-    def run(index, work):
-        try:
-            barrier.wait()
-            results[index] = work()
-        except BaseException as error:  # reported by the test, not lost in the thread
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(works)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert not any(thread.is_alive() for thread in threads), "a writer never finished"
-    return results
 
 
 def test_restoring_a_cancelled_visit_while_its_slot_is_booked_gives_one_slot_holder(
