@@ -3,8 +3,10 @@
 The database is the source of truth; Redis only carries "please send these ids". A claim writes
 a random token and a lease on the rows; a send task acts on a row only while the row still
 holds that token, so a message redelivered after a restart, or queued twice, finds nothing to
-do. A message Redis lost (restart, flush, a worker killed with its prefetched messages) leaves
-its rows claimed until the lease runs out; the sweeper then puts them back in the queue.
+do; a copy running at the same time as the first leaves alone the rows the first began within
+the send grace (sent, but not yet marked so: outbox_rows.py). A message Redis lost (restart,
+flush, a worker killed with its prefetched messages) leaves its rows claimed until the lease
+runs out; the sweeper then puts them back in the queue.
 
 The lease is a heartbeat, not a deadline for the whole claim. Tokens sort in the order the
 claims were made, and Redis hands messages out in that order: a send task of claim X renews,
@@ -33,27 +35,20 @@ from scheduling import audit
 from scheduling.emails import (
     OutgoingEmail,
     build_message,
-    describe_error,
     email_log_row,
     log_email,
     log_sql,
     reminder_email,
 )
 from scheduling.models import (
-    Appointment,
-    AppointmentStatus,
     Reminder,
-    ReminderKind,
     ReminderStatus,
 )
-from scheduling.services import reminders as reminder_rows
+from scheduling.services import outbox_rows as rows
 from scheduling.services.outbox_sql import BEGIN, MARK_SENT, RENEW, RENEW_SKIP_LOCKED
 from scheduling.smtp_delivery import PermanentFailure, TemporaryFailure, deliver, flatten
 
 logger = logging.getLogger(__name__)
-
-MAX_BACKOFF = dt.timedelta(hours=1)
-BOOKED = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
 
 
 # Claim ----------------------------------------------------------------------------------------
@@ -140,7 +135,7 @@ def _enqueue_on_commit(task, *args) -> None:
 def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Return expired leases to the queue; mark rows far too late as missed."""
     now = now or timezone.now()
-    grace = send_grace()
+    grace = rows.send_grace()
     too_late = now - dt.timedelta(hours=settings.REMINDER_MISSED_AFTER_HOURS)
     with transaction.atomic():
         returned = audit.update_rows(
@@ -167,13 +162,6 @@ def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
 # Send -----------------------------------------------------------------------------------------
 
 
-def send_grace() -> dt.timedelta:
-    """How long a begun send may take to be recorded: its SMTP conversation and the write that
-    marks it sent. The sweeper waits this long past a lease; a second copy of a send task leaves
-    a row alone that long after the first copy began it."""
-    return dt.timedelta(seconds=3 * settings.EMAIL_TIMEOUT)
-
-
 def reminders_send(*, ids: Iterable[int], token: str) -> dict[str, int]:
     """Send the claimed rows `ids` over one SMTP connection; each row at most once per claim.
 
@@ -198,7 +186,7 @@ def reminders_send(*, ids: Iterable[int], token: str) -> dict[str, int]:
             if batch.server_down is not None:
                 # Not worth another connection timeout per row: try these again later.
                 batch.flush()
-                _retry(row, token, batch.server_down)
+                rows.retry(row, token, batch.server_down)
                 batch.counts["retry"] += 1
             else:
                 batch.counts[_send_one(row, batch, email)] += 1
@@ -280,7 +268,7 @@ class _Batch:
         now = _db(moment)
         appointment = row.appointment
         starts_at = _db(appointment.starts_at) if appointment else now
-        params = [now, now, row.pk, self.token, _db(moment - send_grace()), now, starts_at]
+        params = [now, now, row.pk, self.token, _db(moment - rows.send_grace()), now, starts_at]
         attempt = {
             "attempts": [row.attempts, row.attempts + 1],
             "send_started_at": [row.send_started_at, moment],
@@ -310,20 +298,20 @@ def _render(row: Reminder, batch: _Batch):
 def _send_one(row: Reminder, batch: _Batch, rendered=None) -> str:
     """Send one row; `rendered` is what `_render` made of it (made now when None)."""
     token = batch.token
-    if not _still_wanted(row):
+    if not rows.still_wanted(row):
         batch.flush()
-        _cancel_if_mine(row, token)
+        rows.cancel_if_mine(row, token)
         return "skipped"
     if rendered is None:
         rendered = _render(row, batch)
     if isinstance(rendered, Exception):
         logger.error("reminder %s could not be rendered", row.pk, exc_info=rendered)
         batch.flush()
-        _fail(row, token, rendered)
+        rows.fail(row, token, rendered)
         return "failed"
     email, message, subject, message_id, flattened = rendered
     if not batch.begin(row):
-        _not_begun(row, token)
+        rows.not_begun(row, token)
         return "skipped"
     if row.send_started_at is not None:
         logger.warning(
@@ -335,7 +323,7 @@ def _send_one(row: Reminder, batch: _Batch, rendered=None) -> str:
     try:
         deliver(message, batch.smtp, flattened)
     except TemporaryFailure as error:
-        _retry(row, token, error)
+        rows.retry(row, token, error)
         log_email(email, message, subject, message_id, error=error)
         if error.server_down:
             batch.server_down = error
@@ -343,71 +331,11 @@ def _send_one(row: Reminder, batch: _Batch, rendered=None) -> str:
     except PermanentFailure as error:
         # The server's text may quote the address: the log gets the row id only.
         logger.warning("reminder %s rejected by the mail server", row.pk)
-        _fail(row, token, error)
+        rows.fail(row, token, error)
         log_email(email, message, subject, message_id, error=error)
         return "failed"
     batch.record_delivered(row, email, message, subject, message_id)
     return "sent"
-
-
-def _still_wanted(row: Reminder) -> bool:
-    if row.kind == ReminderKind.CD1_REQUEST:
-        return reminder_rows.waits_for_period(
-            row.patient
-        ) and not reminder_rows.period_reported_since(row.patient, row.expected_on)
-    return True  # the appointment is re-checked by BEGIN, in the statement that starts the send
-
-
-def _cancel_if_mine(row: Reminder, token: str) -> None:
-    audit.update_rows(
-        _mine(row, token), status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
-    )
-
-
-def _mine(row: Reminder, token: str):
-    return Reminder.objects.filter(pk=row.pk, status=ReminderStatus.CLAIMED, claim_token=token)
-
-
-def _not_begun(row: Reminder, token: str) -> None:
-    """BEGIN changed nothing: say why, and cancel only for a changed appointment.
-
-    No longer ours (cancelled by a move, returned by the sweeper, claimed by another
-    dispatcher) or begun moments ago by another copy of this task: left alone. A new version or
-    status: its newer rows carry the news, so this one is cancelled. The visit has begun:
-    missed. Anything else (the time changed under the same version): back to the queue, to be
-    looked at afresh.
-    """
-    if row.appointment_id is None:
-        return
-    begun_by_another_copy = _mine(row, token).filter(
-        send_started_at__gte=timezone.now() - send_grace()
-    )
-    if begun_by_another_copy.exists():
-        return
-    appointment = (
-        Appointment.objects.filter(pk=row.appointment_id)
-        .values("version", "status", "starts_at")
-        .first()
-    )
-    mine = _mine(row, token)
-    if appointment is None:
-        return
-    if appointment["version"] != row.appointment_version or appointment["status"] not in BOOKED:
-        audit.update_rows(
-            mine, status=ReminderStatus.CANCELLED, claim_token="", lease_expires_at=None
-        )
-    elif appointment["starts_at"] <= timezone.now():
-        audit.update_rows(
-            mine,
-            status=ReminderStatus.MISSED,
-            claim_token="",
-            lease_expires_at=None,
-            last_error="Not sent in time; the patient was not told.",
-        )
-    else:
-        audit.update_rows(
-            mine, status=ReminderStatus.PENDING, claim_token="", lease_expires_at=None
-        )
 
 
 def _db(value: dt.datetime):
@@ -424,28 +352,3 @@ def _returning(sql: str, params: list) -> list[tuple]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-def _retry(row: Reminder, token: str, error: Exception) -> None:
-    attempts = row.attempts + 1
-    backoff = dt.timedelta(seconds=settings.REMINDER_RETRY_BACKOFF_SECONDS * 2 ** (attempts - 1))
-    audit.update_rows(
-        Reminder.objects.filter(pk=row.pk, claim_token=token),
-        status=ReminderStatus.PENDING,
-        due_at=timezone.now() + min(backoff, MAX_BACKOFF),
-        last_error=describe_error(error),
-        claim_token="",
-        lease_expires_at=None,
-        send_started_at=None,
-    )
-    logger.warning("reminder %s: temporary failure (%s), retrying", row.pk, type(error).__name__)
-
-
-def _fail(row: Reminder, token: str, error: Exception) -> None:
-    audit.update_rows(
-        Reminder.objects.filter(pk=row.pk, claim_token=token),
-        status=ReminderStatus.FAILED,
-        last_error=describe_error(error),
-        claim_token="",
-        lease_expires_at=None,
-    )

@@ -38,8 +38,9 @@ from scheduling.models import (
     ThicknessMeasurement,
     User,
 )
-from scheduling.services import outbox
+from scheduling.services import outbox, outbox_rows
 from scheduling.services.reminders import cd1_requests_sync, reminders_sync, welcome_notify
+from scheduling.smtp_delivery import PermanentFailure, TemporaryFailure
 from tests import factories
 from tests.reminders.helpers import booked_visit, due_reminders, smtp_on
 
@@ -341,12 +342,12 @@ def test_retry_failure_and_cancelling_a_claimed_row_are_recorded(clinic_a):
     token = outbox.reminders_claim()["token"]
     for row in (retried, failed, moved, cancelled):
         row.refresh_from_db()
-    outbox._retry(retried, token, outbox.TemporaryFailure("421 busy"))
-    outbox._fail(failed, token, outbox.PermanentFailure("550 no such mailbox"))
+    outbox_rows.retry(retried, token, TemporaryFailure("421 busy"))
+    outbox_rows.fail(failed, token, PermanentFailure("550 no such mailbox"))
     Appointment.objects.filter(pk=moved.appointment_id).update(version=9)
-    outbox._not_begun(moved, token)
-    outbox._cancel_if_mine(cancelled, token)
-    outbox._cancel_if_mine(cancelled, token)  # no longer ours: nothing changes, nothing recorded
+    outbox_rows.not_begun(moved, token)
+    outbox_rows.cancel_if_mine(cancelled, token)
+    outbox_rows.cancel_if_mine(cancelled, token)  # no longer ours: nothing changes or is recorded
 
     def last(row):
         return events(object_id=str(row.pk))[-1].changes
