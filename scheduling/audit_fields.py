@@ -49,6 +49,7 @@ IGNORED_FIELDS = frozenset(
         # A course's re-plan bookkeeping, derived from its facts (services/planning.py).
         "replan_requested_at",
         "plan_problem",
+        "waits_for_dose",
     }
 )
 

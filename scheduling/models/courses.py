@@ -84,6 +84,9 @@ class Course(models.Model):
     replan_requested_at = models.DateTimeField(null=True, blank=True)
     # Why the course cannot be planned right now (shown in needs-attention); empty when it can.
     plan_problem = models.TextField(blank=True)
+    # The plan's next infusion waits for a donor-lot dose to be reserved (needs-attention and
+    # the lots page list these courses). Written by the re-plan, like plan_problem.
+    waits_for_dose = models.BooleanField(default=False)
     # The thickness result that decided the course after its last done infusion, as the
     # engine's plan read it (written by the re-plan; the outcomes report reads it). Empty
     # until there is one. Audited: it is the course's clinical decision, like its status.

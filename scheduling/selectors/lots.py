@@ -4,26 +4,19 @@ which UC courses wait for a dose."""
 import dataclasses
 import datetime as dt
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from scheduling import timeline
 from scheduling.models import (
-    AllocationStatus,
-    CellSource,
     Clinic,
     Course,
-    CourseStatus,
     DonorLot,
-    DoseAllocation,
     LotStatus,
 )
 from scheduling.selectors.courses import course_input
 
 EXPIRY_HORIZON = dt.timedelta(days=30)
-# A UC course in one of these still has an infusion to come (the plan's decision sets the
-# others); one with no dose reserved waits for a donor lot.
-INFUSING = (CourseStatus.PLANNING, CourseStatus.ACTIVE)
 
 
 def available_lots(clinic: Clinic) -> QuerySet[DonorLot]:
@@ -34,19 +27,10 @@ def available_lots(clinic: Clinic) -> QuerySet[DonorLot]:
 
 
 def waiting_courses(clinic: Clinic) -> QuerySet[Course]:
-    """UC courses with an infusion to come, fewer doses used than infusions planned, and no
-    dose reserved: they wait for a donor lot."""
-    reserved = DoseAllocation.objects.filter(
-        course=OuterRef("pk"), status=AllocationStatus.RESERVED
-    )
-    return (
-        Course.objects.filter(clinic=clinic, source=CellSource.UMBILICAL_CORD, status__in=INFUSING)
-        .annotate(
-            used=Count("dose_allocations", filter=Q(dose_allocations__status=AllocationStatus.USED))
-        )
-        .filter(used__lt=F("planned_infusions"))
-        .exclude(Exists(reserved))
-    )
+    """Courses whose plan holds back an infusion until a donor-lot dose is reserved: the first
+    one, or one the engine added after a result below the threshold (its last re-plan says so,
+    services/planning.py)."""
+    return Course.objects.filter(clinic=clinic, waits_for_dose=True)
 
 
 def earliest_infusion_day(course: Course) -> dt.date | None:

@@ -44,7 +44,7 @@ from scheduling.models import (
     Reminder,
     ReminderStatus,
 )
-from scheduling.services import outbox_rows as rows
+from scheduling.services import outbox_rows
 from scheduling.services.outbox_sql import BEGIN, MARK_SENT, RENEW, RENEW_SKIP_LOCKED
 from scheduling.smtp_delivery import PermanentFailure, TemporaryFailure, deliver, flatten
 
@@ -135,7 +135,7 @@ def _enqueue_on_commit(task, *args) -> None:
 def reminders_sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Return expired leases to the queue; mark rows far too late as missed."""
     now = now or timezone.now()
-    grace = rows.send_grace()
+    grace = outbox_rows.send_grace()
     too_late = now - dt.timedelta(hours=settings.REMINDER_MISSED_AFTER_HOURS)
     with transaction.atomic():
         returned = audit.update_rows(
@@ -186,7 +186,7 @@ def reminders_send(*, ids: Iterable[int], token: str) -> dict[str, int]:
             if batch.server_down is not None:
                 # Not worth another connection timeout per row: try these again later.
                 batch.flush()
-                rows.retry(row, token, batch.server_down)
+                outbox_rows.retry(row, token, batch.server_down)
                 batch.counts["retry"] += 1
             else:
                 batch.counts[_send_one(row, batch, email)] += 1
@@ -268,7 +268,8 @@ class _Batch:
         now = _db(moment)
         appointment = row.appointment
         starts_at = _db(appointment.starts_at) if appointment else now
-        params = [now, now, row.pk, self.token, _db(moment - rows.send_grace()), now, starts_at]
+        begun_before = _db(moment - outbox_rows.send_grace())  # else another copy is at it
+        params = [now, now, row.pk, self.token, begun_before, now, starts_at]
         attempt = {
             "attempts": [row.attempts, row.attempts + 1],
             "send_started_at": [row.send_started_at, moment],
@@ -298,20 +299,20 @@ def _render(row: Reminder, batch: _Batch):
 def _send_one(row: Reminder, batch: _Batch, rendered=None) -> str:
     """Send one row; `rendered` is what `_render` made of it (made now when None)."""
     token = batch.token
-    if not rows.still_wanted(row):
+    if not outbox_rows.still_wanted(row):
         batch.flush()
-        rows.cancel_if_mine(row, token)
+        outbox_rows.cancel_if_mine(row, token)
         return "skipped"
     if rendered is None:
         rendered = _render(row, batch)
     if isinstance(rendered, Exception):
         logger.error("reminder %s could not be rendered", row.pk, exc_info=rendered)
         batch.flush()
-        rows.fail(row, token, rendered)
+        outbox_rows.fail(row, token, rendered)
         return "failed"
     email, message, subject, message_id, flattened = rendered
     if not batch.begin(row):
-        rows.not_begun(row, token)
+        outbox_rows.not_begun(row, token)
         return "skipped"
     if row.send_started_at is not None:
         logger.warning(
@@ -323,7 +324,7 @@ def _send_one(row: Reminder, batch: _Batch, rendered=None) -> str:
     try:
         deliver(message, batch.smtp, flattened)
     except TemporaryFailure as error:
-        rows.retry(row, token, error)
+        outbox_rows.retry(row, token, error)
         log_email(email, message, subject, message_id, error=error)
         if error.server_down:
             batch.server_down = error
@@ -331,7 +332,7 @@ def _send_one(row: Reminder, batch: _Batch, rendered=None) -> str:
     except PermanentFailure as error:
         # The server's text may quote the address: the log gets the row id only.
         logger.warning("reminder %s rejected by the mail server", row.pk)
-        rows.fail(row, token, error)
+        outbox_rows.fail(row, token, error)
         log_email(email, message, subject, message_id, error=error)
         return "failed"
     batch.record_delivered(row, email, message, subject, message_id)

@@ -98,19 +98,20 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
         course = locks.lock_course(course.pk, course.clinic_id)
         appointments = locks.locked_appointments(course)
         if course.status in HELD_COURSES:
-            _clear_mark(course, problem="")
+            _store_bookkeeping(course, problem="", waits_for_dose=False)
             return ReplanResult()
         facts = course_input(course, appointments=appointments)
         try:
             plan = timeline.plan(facts)
         except (timeline.PlanRefused, timeline.InvalidCourse) as refusal:
-            _clear_mark(course, problem=str(refusal))
+            _store_bookkeeping(course, problem=str(refusal), waits_for_dose=False)
             _store_response(course, responses.input_response(facts))
             return ReplanResult(problem=str(refusal))
         result = _Reconcile(course, appointments, plan).run()
         _update_status(course, plan)
         _store_response(course, responses.plan_response(plan))
-        _clear_mark(course, problem="")
+        waits = plan.waiting_for == timeline.WAITING_FOR_DONOR_LOT
+        _store_bookkeeping(course, problem="", waits_for_dose=waits)
         for appointment in result.touched:
             reminders.reminders_sync(appointment=appointment, cd1_requests=False)
         if any(a.status == AppointmentStatus.TENTATIVE for a in result.touched):
@@ -120,13 +121,19 @@ def course_replan(*, course: Course, notify: bool = True) -> ReplanResult:
     return result
 
 
-def _clear_mark(course: Course, *, problem: str) -> None:
-    """Bookkeeping the re-plan derives (not a person's change, so not an audit event)."""
-    if course.replan_requested_at is None and course.plan_problem == problem:
+def _store_bookkeeping(course: Course, *, problem: str, waits_for_dose: bool) -> None:
+    """What the re-plan derives, and the re-plan mark cleared (not a person's change, so not an
+    audit event)."""
+    derived = {
+        "replan_requested_at": None,
+        "plan_problem": problem,
+        "waits_for_dose": waits_for_dose,
+    }
+    if all(getattr(course, name) == value for name, value in derived.items()):
         return
-    course.replan_requested_at = None
-    course.plan_problem = problem
-    Course.objects.filter(pk=course.pk).update(replan_requested_at=None, plan_problem=problem)
+    for name, value in derived.items():
+        setattr(course, name, value)
+    Course.objects.filter(pk=course.pk).update(**derived)
 
 
 def _store_response(course: Course, decided: tuple[dt.date, float] | None) -> None:

@@ -2,15 +2,19 @@
 (services/lab_failures.py), on Wednesday 25 February 2026 in a Mon-Fri London clinic."""
 
 import datetime as dt
+import importlib
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from scheduling.models import (
     AllocationStatus,
     AppointmentStatus,
+    Course,
     CourseStatus,
     DonorLot,
     LotStatus,
@@ -20,6 +24,7 @@ from scheduling.selectors import lots as lot_selectors
 from scheduling.selectors.attention import attention_for
 from scheduling.services import lab_failures, lots, outcomes, recording
 from scheduling.services.planning import course_replan
+from scheduling.services.replans import replan_sweep
 from tests import factories
 
 D = dt.date
@@ -95,6 +100,41 @@ def test_reserve_use_return_and_the_lead_time(uc_course, clinic_a):
     assert counts(lot) == (0, 1, 2)
     allocation = uc_course.dose_allocations.get()
     assert (allocation.status, allocation.used_on) == (AllocationStatus.USED, D(2026, 3, 11))
+
+
+def test_an_infusion_added_after_a_thin_result_waits_for_a_dose_and_is_listed(uc_course, clinic_a):
+    lot = released_lot(clinic_a)
+    lots.dose_reserve(course=uc_course, lot=lot)
+    infusion = live(uc_course, "infusion-1").get()
+    with time_machine.travel(dt.datetime(2026, 3, 11, 15, tzinfo=dt.UTC), tick=False):
+        recording.appointment_mark_done(appointment=infusion, notify=False)
+    assert attention_for(clinic=clinic_a).donor_lot_waiting == []  # one infusion planned, done
+    scan = live(uc_course, "ultrasound-1").get()
+    scan_day = scan.starts_at.date()
+    with time_machine.travel(dt.datetime.combine(scan_day, dt.time(15), tzinfo=dt.UTC)):
+        recording.thickness_record(
+            course=uc_course, measured_on=scan_day, thickness_mm="5.1", appointment=scan,
+            notify=False,
+        )  # fmt: skip
+    uc_course.refresh_from_db()
+    assert uc_course.planned_infusions == 1 and uc_course.waits_for_dose
+    assert not live(uc_course, "infusion-2").exists()  # the engine's second infusion waits
+    (item,) = attention_for(clinic=clinic_a).donor_lot_waiting
+    assert item.course == uc_course and item.lot_available is True
+    lots.dose_reserve(course=uc_course, lot=lot)
+    assert live(uc_course, "infusion-2").exists()
+    assert attention_for(clinic=clinic_a).donor_lot_waiting == []
+
+
+def test_the_upgrade_lists_the_waiting_courses_and_asks_for_their_replan(uc_course, clinic_a):
+    upgrade = importlib.import_module("scheduling.migrations.0013_course_waits_for_dose")
+    Course.objects.update(waits_for_dose=False, replan_requested_at=None)  # as before 0013
+    upgrade.mark(django_apps, None)
+    uc_course.refresh_from_db()
+    assert uc_course.waits_for_dose and uc_course.replan_requested_at is not None
+    replan_sweep(now=timezone.now() + dt.timedelta(hours=1))  # the beat's sweeper
+    uc_course.refresh_from_db()
+    assert uc_course.waits_for_dose and uc_course.replan_requested_at is None
 
 
 def test_closing_the_course_returns_its_reserved_dose(uc_course, clinic_a, today):
@@ -185,6 +225,7 @@ def test_low_and_expiring_flags(clinic_a, uc_course, today):
     other = factories.CourseFactory(
         patient=uc_course.patient, source="umbilical-cord", not_before=today
     )
+    course_replan(course=other, notify=False)
     assert lot_selectors.waiting_courses(clinic_a).count() == 2
     one = released_lot(clinic_a, "ONE", doses=1, expires_on=today + dt.timedelta(days=20))
     plenty = released_lot(clinic_a, "PLENTY", doses=5)

@@ -56,7 +56,9 @@ RECORDERS = {"update_rows", "record_created", "write", "write_prepared"}
 # (file, function): why its writes bypass the trail. Nothing else may.
 EXEMPT = {
     # Decided in issue 13: re-plan bookkeeping the re-plan derives, in IGNORED_FIELDS.
-    ("services/planning.py", "_clear_mark"): "Course.replan_requested_at and plan_problem",
+    ("services/planning.py", "_store_bookkeeping"): (
+        "Course.replan_requested_at, plan_problem and waits_for_dose"
+    ),
     ("services/replans.py", "clinic_replan_request"): "Course.replan_requested_at (re-plan mark)",
     ("services/replans.py", "replan_run_execute"): "ReplanRun progress: not an audited model",
     ("emails.py", "log_email"): "the email log (EmailMessage): not an audited model",
