@@ -72,9 +72,14 @@ def load_demo(*, password: str) -> bool:
         ClosedDate.objects.create(
             clinic=clinic, date=_next_weekday(today + dt.timedelta(days=20)), reason="Staff day"
         )
+        procedures = ["consult", "harvest", "infusion", "embryo-transfer", "follow-up"]
         rooms = [
-            Room.objects.create(clinic=clinic, name=name)
-            for name in ("Procedure room 1", "Procedure room 2", "Ultrasound room")
+            Room.objects.create(clinic=clinic, name=name, visit_kinds=kinds)
+            for name, kinds in (
+                ("Procedure room 1", procedures),
+                ("Procedure room 2", procedures),
+                ("Ultrasound room", ["ultrasound", "follow-up"]),
+            )
         ]
         staff, clinicians = {}, []
         for username, first, last, role in STAFF:

@@ -75,6 +75,7 @@ urlpatterns = [
     path("lots/<int:pk>/", lots.lot_detail, name="lot-detail"),
     path("courses/<int:course_pk>/dose", lots.dose_allocate, name="dose-allocate"),
     path("clinic/", clinic_admin.clinic_settings, name="clinic-settings"),
+    path("clinic/rooms/<int:pk>/", clinic_admin.room_edit, name="room-edit"),
     path("clinic/rooms/<int:pk>/toggle", clinic_admin.room_toggle, name="room-toggle"),
     path(
         "clinic/closed/<int:pk>/delete", clinic_admin.closed_date_delete, name="closed-date-delete"

@@ -10,7 +10,7 @@ class BookingForm(forms.Form):
     room = forms.ModelChoiceField(queryset=None, empty_label=None)
     clinician = forms.ModelChoiceField(queryset=None, empty_label=None)
 
-    def __init__(self, *args, clinic, free_slots: list[slot_service.Slot], **kwargs):
+    def __init__(self, *args, clinic, kind: str, free_slots: list[slot_service.Slot], **kwargs):
         super().__init__(*args, **kwargs)
         self.free_slots = {slot.starts_at.isoformat(): slot for slot in free_slots}
         zone = clinic.zone
@@ -20,7 +20,8 @@ class BookingForm(forms.Form):
             label = f"{local:%H:%M} to {slot.ends_at.astimezone(zone):%H:%M}"
             by_day.setdefault(f"{local:%A %-d %B %Y}", []).append((key, label))
         self.fields["slot"].choices = list(by_day.items())
-        self.fields["room"].queryset = slot_service.clinic_rooms(clinic)
+        serving = [room.pk for room in slot_service.rooms_for(clinic, kind)]
+        self.fields["room"].queryset = slot_service.clinic_rooms(clinic).filter(pk__in=serving)
         self.fields["clinician"].queryset = slot_service.clinic_clinicians(clinic)
 
     def clean(self):

@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 
 from scheduling.forms.fields import ClinicDateField, ClinicDatesMixin
-from scheduling.models import Clinic, ClosedDate, Membership, Room
+from scheduling.models import AppointmentKind, Clinic, ClosedDate, Membership, Room
 from scheduling.services.replans import protocol_problem
 
 
@@ -60,9 +60,17 @@ class ClinicSettingsForm(forms.ModelForm):
 class RoomForm(forms.ModelForm):
     TAKEN = "The clinic already has a room of this name."
 
+    visit_kinds = forms.MultipleChoiceField(
+        label="Visits held here",
+        choices=AppointmentKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Free times offer this room only for these visits. None ticked: every visit.",
+    )
+
     class Meta:
         model = Room
-        fields = ["name"]
+        fields = ["name", "visit_kinds"]
 
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)

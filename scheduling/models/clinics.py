@@ -215,6 +215,10 @@ class Room(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="rooms")
     name = models.CharField(max_length=100)
     is_active = models.BooleanField(default=True)
+    # The kinds of visit held here (AppointmentKind values: a scan room takes ultrasounds, a
+    # procedure room infusions); empty: every kind. Free times offer only rooms that serve
+    # the visit, and booking refuses any other.
+    visit_kinds = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -224,3 +228,6 @@ class Room(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def serves(self, kind: str) -> bool:
+        return not self.visit_kinds or kind in self.visit_kinds

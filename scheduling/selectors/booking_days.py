@@ -98,7 +98,7 @@ def choose(appointment: Appointment, requested: str, *, now: dt.datetime) -> Boo
         slots=chosen_slots,
         full=full,
         next_days=next_days,
-        by_room=_lines(chosen_slots, slots.clinic_rooms(clinic), "room_ids", zone),
+        by_room=_lines(chosen_slots, slots.rooms_for(clinic, appointment.kind), "room_ids", zone),
         by_clinician=_lines(chosen_slots, slots.clinic_clinicians(clinic), "clinician_ids", zone),
     )
 

@@ -159,6 +159,10 @@ def appointment_book(
         _check_consent(appointment, "booking")
         if room.clinic_id != appointment.clinic_id or not room.is_active:
             raise AppointmentRefused("Choose one of this clinic's rooms.")
+        if not room.serves(appointment.kind):
+            raise AppointmentRefused(
+                f"{room} is not used for {slots.kind_plural(appointment)}; choose another room."
+            )
         if not slots.clinic_clinicians(appointment.clinic).filter(pk=clinician.pk).exists():
             raise AppointmentRefused("Choose one of this clinic's physicians.")
         appointment.room, appointment.clinician = room, clinician

@@ -254,8 +254,8 @@ class _Reconcile:
         if step.key in self.rejected:
             reasons.append(self.rejected[step.key])
         clinic = self.course.clinic
-        if appointment.room is not None and not appointment.room.is_active:
-            reasons.append(f"Room {appointment.room} is out of use.")
+        if room := slots.room_problem(appointment):
+            reasons.append(room)
         if not slots.within_opening_hours(clinic, appointment.starts_at, appointment.ends_at):
             reasons.append(
                 f"The clinic is now open {clinic.opens_at:%H:%M} to {clinic.closes_at:%H:%M}."

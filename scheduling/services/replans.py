@@ -126,8 +126,8 @@ def visits_without_course_check(clinic: Clinic) -> int:
             reasons.append(
                 f"The clinic is now open {clinic.opens_at:%H:%M} to {clinic.closes_at:%H:%M}."
             )
-        if appointment.room is not None and not appointment.room.is_active:
-            reasons.append(f"Room {appointment.room} is out of use.")
+        if room := slots.room_problem(appointment):
+            reasons.append(room)
         reason = " ".join(reasons)
         if reason == appointment.kept_despite:
             reason = ""

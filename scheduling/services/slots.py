@@ -7,6 +7,7 @@ from scheduling.models import (
     ACTIVE_STATUSES,
     VISIT_MINUTES,
     Appointment,
+    AppointmentKind,
     Clinic,
     Membership,
     Role,
@@ -47,6 +48,35 @@ def clinic_rooms(clinic: Clinic):
     return Room.objects.filter(clinic=clinic, is_active=True).order_by("name")
 
 
+def rooms_for(clinic: Clinic, kind: str) -> list[Room]:
+    """The rooms in use that hold this kind of visit."""
+    return [room for room in clinic_rooms(clinic) if room.serves(kind)]
+
+
+def visits_held(room: Room) -> str:
+    """ "Ultrasound, Follow-up", or "Every visit": what a room takes, in words."""
+    if not room.visit_kinds:
+        return "Every visit"
+    return ", ".join(str(label) for value, label in AppointmentKind.choices if room.serves(value))
+
+
+def room_problem(appointment: Appointment) -> str:
+    """Why a booked visit's room no longer takes it ("" when it does)."""
+    room = appointment.room
+    if room is None:
+        return ""
+    if not room.is_active:
+        return f"Room {room} is out of use."
+    if not room.serves(appointment.kind):
+        return f"Room {room} is no longer used for {kind_plural(appointment)}."
+    return ""
+
+
+def kind_plural(appointment: Appointment) -> str:
+    """ "infusions", "embryo transfers": the visit's kind in a sentence."""
+    return f"{appointment.get_kind_display().lower()}s"
+
+
 def clinic_clinicians(clinic: Clinic):
     """Staff who carry out visits: the clinic's physicians."""
     user_ids = Membership.objects.filter(clinic=clinic, role__in=CLINICIAN_ROLES).values("user")
@@ -79,7 +109,7 @@ def free_slots(
     if not days:
         return []
     duration = visit_duration(kind)
-    room_ids = tuple(clinic_rooms(clinic).values_list("pk", flat=True))
+    room_ids = tuple(room.pk for room in rooms_for(clinic, kind))
     clinician_ids = tuple(clinic_clinicians(clinic).values_list("pk", flat=True))
     zone = clinic.zone
     range_start = dt.datetime.combine(min(days), dt.time.min, tzinfo=zone)

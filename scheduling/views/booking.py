@@ -35,7 +35,9 @@ def book(request, pk: int):
     appointment = _appointment(request, pk)
     clinic = request.clinic
     choice = booking_days.choose(appointment, request.GET.get("day", ""), now=timezone.now())
-    form = BookingForm(request.POST or None, clinic=clinic, free_slots=choice.slots)
+    form = BookingForm(
+        request.POST or None, clinic=clinic, kind=appointment.kind, free_slots=choice.slots
+    )
     if request.method == "POST" and form.is_valid():
         try:
             recorded = service.appointment_book(

@@ -16,7 +16,7 @@ from scheduling.forms.clinic_admin import (
 from scheduling.forms.fields import save_unique
 from scheduling.forms.staff import StaffInviteForm
 from scheduling.models import ClosedDate, ReplanRun, Room
-from scheduling.services import replans
+from scheduling.services import replans, slots
 from scheduling.timeline.dates import spoken
 from scheduling.views import staff
 
@@ -55,7 +55,9 @@ def clinic_settings(request):
         "scheduling/clinic_admin.html",
         {
             "forms": forms,
-            "rooms": Room.objects.filter(clinic=clinic),
+            "rooms": [
+                (room, slots.visits_held(room)) for room in Room.objects.filter(clinic=clinic)
+            ],
             "closed_dates": ClosedDate.objects.filter(clinic=clinic),
             "replan_runs": ReplanRun.objects.filter(clinic=clinic)[:5],
             "disclosure_url": request.build_absolute_uri(reverse("disclosure", args=[clinic.slug])),
@@ -88,6 +90,40 @@ def _save(form):
             form, form.save, duplicate=form.duplicates(), field=field, message=form.TAKEN
         )
     return form.save()
+
+
+@require_http_methods(["GET", "POST"])
+def room_edit(request, pk: int):
+    """A room's name and the visits held there. Booked visits a room no longer takes are
+    flagged for re-booking by the re-plan that follows."""
+    room = policy.get_for(request, Room.objects.all(), policy.Action.ADMINISTER, pk=pk)
+    form = RoomForm(request.POST or None, instance=room, clinic=request.clinic)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = _save(form)
+            run = None
+            if saved is not None and "visit_kinds" in form.changed_data:
+                run = replans.clinic_replan_request(
+                    clinic=request.clinic,
+                    reason=f"{room}: the visits held there changed",
+                    actor=request.user,
+                    course_ids=replans.courses_booked_in_room(room),
+                )
+        if saved is not None:
+            messages.success(request, "Saved." if run is None else f"Saved. {run.summary}")
+            return redirect("clinic-settings")
+    return render(
+        request,
+        "scheduling/form_page.html",
+        {
+            "form": form,
+            "title": f"Room {room}",
+            "submit": "Save",
+            "testid": "room-edit-form",
+            "back_url": reverse("clinic-settings"),
+        },
+        status=422 if form.errors else 200,
+    )
 
 
 @require_POST

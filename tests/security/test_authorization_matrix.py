@@ -187,6 +187,7 @@ MATRIX: dict[str, Row] = {
     "lot-detail": Row(args=donor_lot, roles="OOOO"),
     "dose-allocate": Row(args=course, roles="ODOO"),
     "clinic-settings": Row(roles="DDDO"),
+    "room-edit": Row(args=room, roles="DDDO"),
     "room-toggle": Row(args=room, roles="DDDO", method="post"),
     "closed-date-delete": Row(args=closed, roles="DDDO", method="post"),
     "membership-role": Row(args=membership, roles="DDDO", method="post"),
