@@ -22,6 +22,7 @@ from scheduling.history_words import (
     value_text,
 )
 from scheduling.models import Room, User
+from scheduling.services.slots import kinds_text
 
 
 def _model(event):
@@ -136,6 +137,13 @@ def _room(event, names: Names) -> list[Line]:
     if event.action == "change" and "is_active" in event.changes:
         use = "back in use" if _after(event.changes, "is_active") else "taken out of use"
         return [Line(f"{_subject(event, names)} {use}")]
+    if event.action == "change" and "visit_kinds" in event.changes:
+        subject = _subject(event, names)
+        held = kinds_text(_after(event.changes, "visit_kinds") or [])
+        return [
+            Line(f"{subject} now holds: {held}"),
+            *_changes(event, names, subject, skip={"visit_kinds"}),
+        ]
     return _generic(event, names)
 
 

@@ -54,10 +54,14 @@ def rooms_for(clinic: Clinic, kind: str) -> list[Room]:
 
 
 def visits_held(room: Room) -> str:
+    return kinds_text(room.visit_kinds)
+
+
+def kinds_text(visit_kinds: list[str]) -> str:
     """ "Ultrasound, Follow-up", or "Every visit": what a room takes, in words."""
-    if not room.visit_kinds:
+    if not visit_kinds:
         return "Every visit"
-    return ", ".join(str(label) for value, label in AppointmentKind.choices if room.serves(value))
+    return ", ".join(str(label) for value, label in AppointmentKind.choices if value in visit_kinds)
 
 
 def room_problem(appointment: Appointment) -> str:

@@ -111,10 +111,16 @@ def test_clinic_settings_closed_days_rooms_and_feeds(clinic, rooms, carla):
         rooms[0].save()
     assert said(clinic, carla) == "Room Procedure room 1 taken out of use" + BY
     with acting_as(carla):
+        rooms[1].visit_kinds, rooms[1].name = ["ultrasound", "follow-up"], "Scan room"
+        rooms[1].save()
+    entry = newest(clinic, actor=carla)
+    assert entry.headline == "Room Scan room now holds: Ultrasound, Follow-up" + BY
+    assert entry.details == ["Room Scan room: name changed from Procedure room 2 to Scan room"]
+    with acting_as(carla):
         feed = CalendarFeed.objects.create(clinic=clinic, room=rooms[1])
         feed.revoked_at = dt.datetime(2026, 12, 2, 9, tzinfo=dt.UTC)
         feed.save()
-    assert said(clinic, carla) == "Calendar feed for room Procedure room 2 revoked" + BY
+    assert said(clinic, carla) == "Calendar feed for room Scan room revoked" + BY
 
 
 def test_staff_accounts_and_roles(clinic, physician, carla):
