@@ -65,7 +65,9 @@ def test_the_demo_is_believable(moment):
         clinic = Clinic.objects.get(slug=DEMO_SLUG)
         now = timezone.now()
         visits = list(
-            Appointment.objects.filter(clinic=clinic, status__in=LIVE).select_related("patient")
+            Appointment.objects.filter(clinic=clinic, status__in=LIVE).select_related(
+                "patient", "room"
+            )
         )
 
         booked = [a for a in visits if a.status != AppointmentStatus.TENTATIVE]
@@ -73,6 +75,9 @@ def test_the_demo_is_believable(moment):
             "clinician double-booked": overlaps(visits, lambda a: a.clinician_id),
             "room double-booked": overlaps(visits, lambda a: a.room_id),
             "patient double-booked": overlaps(booked, lambda a: a.patient_id),
+            "visits in a room that does not hold them": [
+                (a.kind, a.room.name) for a in booked if a.room and not a.room.serves(a.kind)
+            ],
         }
 
         patients = Patient.objects.filter(clinic=clinic)
