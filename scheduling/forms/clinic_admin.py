@@ -75,6 +75,12 @@ class RoomForm(forms.ModelForm):
     def __init__(self, *args, clinic, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.clinic = clinic
+        self.editing = self.instance.pk is not None
+
+    @property
+    def holds_other_visits(self) -> bool:
+        """An existing room's visits changed: its booked visits may no longer fit."""
+        return self.editing and "visit_kinds" in self.changed_data
 
     def duplicates(self, name: str | None = None):
         name = self.cleaned_data.get("name", "") if name is None else name

@@ -44,12 +44,9 @@ def clinic_settings(request):
         if invited is not None:
             return invited
     elif which in FORMS and forms[which].is_valid():
-        with transaction.atomic():
-            saved = _save(forms[which])
-            run = None if saved is None else _follow_through(request, forms[which])
+        saved = _save_and_follow_through(request, forms[which])
         if saved is not None:
-            messages.success(request, "Saved." if run is None else f"Saved. {run.summary}")
-            return redirect("clinic-settings")
+            return saved
     return render(
         request,
         "scheduling/clinic_admin.html",
@@ -67,6 +64,18 @@ def clinic_settings(request):
     )
 
 
+def _save_and_follow_through(request, form):
+    """Save the form and re-plan what it affects; the redirect with the message, or None when
+    the database refused a duplicate (the form now says so)."""
+    with transaction.atomic():
+        saved = _save(form)
+        run = None if saved is None else _follow_through(request, form)
+    if saved is None:
+        return None
+    messages.success(request, "Saved." if run is None else f"Saved. {run.summary}")
+    return redirect("clinic-settings")
+
+
 def _follow_through(request, form):
     """Re-plan the courses a saved change affects, in the background (services/replans.py)."""
     clinic, course_ids = request.clinic, None
@@ -75,6 +84,9 @@ def _follow_through(request, form):
         course_ids = replans.courses_with_visits_on(clinic, form.instance.date)
     elif isinstance(form, ClinicSettingsForm) and form.planning_changed:
         reason = "new clinic settings"
+    elif isinstance(form, RoomForm) and form.holds_other_visits:
+        reason = f"{form.instance}: the visits held there changed"
+        course_ids = replans.courses_booked_in_room(form.instance)
     else:
         return None
     return replans.clinic_replan_request(
@@ -99,19 +111,9 @@ def room_edit(request, pk: int):
     room = policy.get_for(request, Room.objects.all(), policy.Action.ADMINISTER, pk=pk)
     form = RoomForm(request.POST or None, instance=room, clinic=request.clinic)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = _save(form)
-            run = None
-            if saved is not None and "visit_kinds" in form.changed_data:
-                run = replans.clinic_replan_request(
-                    clinic=request.clinic,
-                    reason=f"{room}: the visits held there changed",
-                    actor=request.user,
-                    course_ids=replans.courses_booked_in_room(room),
-                )
+        saved = _save_and_follow_through(request, form)
         if saved is not None:
-            messages.success(request, "Saved." if run is None else f"Saved. {run.summary}")
-            return redirect("clinic-settings")
+            return saved
     return render(
         request,
         "scheduling/form_page.html",
