@@ -55,17 +55,14 @@ def not_begun(row: Reminder, token: str) -> None:
     """
     if row.appointment_id is None:
         return
-    begun_by_another_copy = _mine(row, token).filter(
-        send_started_at__gte=timezone.now() - send_grace()
-    )
-    if begun_by_another_copy.exists():
-        return
+    mine = _mine(row, token)
+    if mine.filter(send_started_at__gte=timezone.now() - send_grace()).exists():
+        return  # begun by another copy
     appointment = (
         Appointment.objects.filter(pk=row.appointment_id)
         .values("version", "status", "starts_at")
         .first()
     )
-    mine = _mine(row, token)
     if appointment is None:
         return
     if appointment["version"] != row.appointment_version or appointment["status"] not in BOOKED:
