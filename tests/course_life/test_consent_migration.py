@@ -4,20 +4,13 @@ consent as their own (migration 0008), so booking and recording are not blocked.
 import datetime as dt
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("scheduling", "0007_course_life_and_disclosure")]
 AFTER = [("scheduling", "0008_consent_from_patient")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def test_consent_moves_from_the_patient_to_each_of_her_courses():
@@ -61,6 +54,4 @@ def test_consent_moves_from_the_patient_to_each_of_her_courses():
         assert {e.patient_id for e in events} == {signed.pk}
         assert {e.actor_label for e in events} == {"system"}
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()

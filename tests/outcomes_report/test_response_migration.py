@@ -5,20 +5,13 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrating import migrate, migrate_to_latest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("scheduling", "0009_course_response")]
 AFTER = [("scheduling", "0010_course_response_fill")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 def test_the_upgrade_fills_each_courses_decided_response():
@@ -77,6 +70,4 @@ def test_the_upgrade_fills_each_courses_decided_response():
         on = apps.get_model("scheduling", "Course").objects.get(pk=decided.pk).response_on
         assert on == dt.date(2026, 3, 13)
     finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
+        migrate_to_latest()
